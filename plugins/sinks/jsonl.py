@@ -1,0 +1,164 @@
+"""JSONL sink: one record per line, written so that a killed process never leaves a torn line.
+
+Beside `PATH` it keeps `PATH.meta.json` (the model and dimension the file holds),
+`PATH.state.sqlite` (the resume manifest) and `PATH.lock` (one writer at a time). Each batch is
+appended with a single write and fsync; a line cut short by a kill is cut off at the next open.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from vtembed import hookimpl
+from vtembed.errors import UsageError
+from vtembed.models import EmbeddingRecord
+from vtembed.sink import Sink
+
+log = logging.getLogger(__name__)
+
+
+class JsonlSink(Sink):
+    scheme = "jsonl"
+
+    def __init__(self, target: str, *, model_name: str, dim: int) -> None:
+        super().__init__(target, model_name=model_name, dim=dim)
+        self.path = Path(target).expanduser()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = open(self.path.with_name(self.path.name + ".lock"), "w")  # noqa: SIM115
+        except OSError as exc:
+            raise UsageError(f"sink jsonl:{target}: cannot write there ({exc.strerror})") from None
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(f"sink jsonl:{target} is in use by another vtembed run") from None
+        self._check_model()
+        self._repair_tail()
+        self.ids: dict[str, set[str]] = defaultdict(set)
+        self._load_index()
+
+    @classmethod
+    def doctor(cls, target: str) -> list[tuple[str, str | None]]:
+        folder = Path(target).expanduser().resolve().parent
+        while not folder.exists():
+            folder = folder.parent
+        if os.access(folder, os.W_OK):
+            return [(f"output jsonl:{target} writable", None)]
+        return [(f"output jsonl:{target}", f"{folder} is not writable; choose another --sink path")]
+
+    @property
+    def meta_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".meta.json")
+
+    @property
+    def state_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".state.sqlite")
+
+    def write(self, records: Sequence[EmbeddingRecord]) -> int:
+        lines = []
+        for record in records:
+            media_ids = self.ids[record.media["id"]]
+            if record.id in media_ids:
+                continue
+            media_ids.add(record.id)
+            lines.append(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+        if lines:
+            self._append("".join(lines).encode("utf-8"))
+        return len(lines)
+
+    def delete_media(self, media_id: str) -> int:
+        gone = len(self.ids.pop(media_id, ()))
+        if gone and self.path.exists():
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            with open(self.path, encoding="utf-8") as src, open(tmp, "w", encoding="utf-8") as dst:
+                for line in src:
+                    if _media_id(line) != media_id:
+                        dst.write(line)
+                dst.flush()
+                os.fsync(dst.fileno())
+            os.replace(tmp, self.path)
+        return gone
+
+    def count(self, media_id: str) -> int:
+        return len(self.ids.get(media_id, ()))
+
+    def search(
+        self, vector: Sequence[float], k: int, filters: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        raise NotImplementedError("the jsonl sink does not search yet")
+
+    def close(self) -> None:
+        self._lock.close()
+
+    def _append(self, data: bytes) -> None:
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if not self.meta_path.exists():
+            self.meta_path.write_text(json.dumps({"model_name": self.model_name, "dim": self.dim}))
+
+    def _check_model(self) -> None:
+        held = None
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            self.meta_path.unlink(missing_ok=True)  # an empty store holds no model yet
+        elif self.meta_path.exists():
+            held = json.loads(self.meta_path.read_text())
+        else:
+            with open(self.path, encoding="utf-8") as f:
+                first = json.loads(f.readline())
+            held = {"model_name": first["model_name"], "dim": first["dim"]}
+        if held and (held["model_name"], held["dim"]) != (self.model_name, self.dim):
+            raise UsageError(
+                f"sink jsonl:{self.target} holds {held['model_name']} ({held['dim']} dims), "
+                f"not {self.model_name} ({self.dim} dims): choose another output path"
+            )
+
+    def _repair_tail(self) -> None:
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return
+        with open(self.path, "rb+") as f:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) == b"\n":
+                return
+            size = f.seek(0, os.SEEK_END)
+            keep = max(0, size - 1)
+            while keep > 0:
+                step = min(65536, keep)
+                f.seek(keep - step)
+                block = f.read(step)
+                newline = block.rfind(b"\n")
+                if newline >= 0:
+                    keep = keep - step + newline + 1
+                    break
+                keep -= step
+            f.truncate(keep)
+            log.warning("%s: dropped an incomplete last line (%d bytes)", self.path, size - keep)
+
+    def _load_index(self) -> None:
+        if not self.path.exists():
+            return
+        with open(self.path, encoding="utf-8") as f:
+            for line in f:
+                record = json.loads(line)
+                self.ids[record["media"]["id"]].add(record["id"])
+
+
+def _media_id(line: str) -> str:
+    return json.loads(line)["media"]["id"]
+
+
+@hookimpl
+def vtembed_register_sinks(register: Callable[[type[Sink]], None]) -> None:
+    register(JsonlSink)

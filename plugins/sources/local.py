@@ -1,0 +1,118 @@
+"""Local files, folders (walked recursively) and glob patterns.
+
+A walk takes files with a known audio/video extension, plus extension-less files that ffprobe reads
+as audio or video; anything else is skipped and counted. A file named on the command line is always
+taken: if it turns out not to be media, that is an error for that file.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import ffmpeg
+
+from vtembed import hookimpl
+from vtembed.models import MediaItem, stable_id
+from vtembed.source import Failed, Found, Skipped, Source
+
+MEDIA_EXTENSIONS = frozenset(
+    (
+        ".3gp .aac .aif .aiff .amr .ape .asf .avi .caf .f4v .flac .flv .m2ts .m4a .m4b .m4v .mka "
+        ".mkv .mov .mp2 .mp3 .mp4 .mpeg .mpg .mts .mxf .oga .ogg .ogv .opus .ra .rm .rmvb .ts .vob "
+        ".wav .weba .webm .wma .wmv .wv"
+    ).split()
+)
+_NOT_MEDIA_FORMATS = ("image2", "_pipe", "tty", "gif")
+_GLOB_CHARS = frozenset("*?[")
+
+
+class LocalSource(Source):
+    name = "local"
+    priority = 0
+
+    @classmethod
+    def accepts(cls, locator: str) -> bool:
+        if "://" in locator and not locator.startswith("file://"):
+            return False
+        path = _path_of(locator)
+        if path.exists():
+            return True
+        return bool(_GLOB_CHARS & set(locator)) and any(glob.iglob(locator, recursive=True))
+
+    def discover(self, locator: str) -> Iterator[Found]:
+        path = _path_of(locator)
+        if path.is_file():
+            yield item_for(path)
+        elif path.is_dir():
+            yield from _walk(sorted(_files_under(path)))
+        else:
+            yield from _walk(sorted(Path(p) for p in glob.iglob(locator, recursive=True)))
+
+    def open(self, item: MediaItem) -> Path:
+        path = _path_of(item.uri)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is gone")
+        return path
+
+
+def item_for(path: Path) -> MediaItem:
+    path = path.resolve()
+    uri = path.as_uri()
+    stat = path.stat()
+    return MediaItem(
+        id=stable_id("file", uri),
+        uri=uri,
+        title=path.stem,
+        source=LocalSource.name,
+        fingerprint=f"{stat.st_size}:{stat.st_mtime_ns}",
+    )
+
+
+def _walk(paths: list[Path]) -> Iterator[Found]:
+    for path in paths:
+        if path.is_dir():
+            yield from _walk(sorted(_files_under(path)))
+        elif path.suffix.lower() in MEDIA_EXTENSIONS or (
+            not path.suffix and _probes_as_media(path)
+        ):
+            yield item_for(path)
+        elif path.is_file():
+            kind = path.suffix.lower() or "no extension, not media"
+            yield Skipped(str(path), f"not an audio or video file ({kind})")
+        else:
+            yield Failed(str(path), "not a regular file")
+
+
+def _files_under(folder: Path) -> Iterator[Path]:
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in files:
+            yield Path(root) / name
+
+
+def _probes_as_media(path: Path) -> bool:
+    try:
+        info = ffmpeg.probe(str(path))
+    except ffmpeg.Error:
+        return False
+    fmt = info.get("format", {}).get("format_name", "")
+    if any(marker in fmt for marker in _NOT_MEDIA_FORMATS):
+        return False
+    kinds = {s.get("codec_type") for s in info.get("streams", [])}
+    return bool(kinds & {"audio", "video"})
+
+
+def _path_of(locator: str) -> Path:
+    if locator.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        return Path(unquote(urlparse(locator).path))
+    return Path(locator).expanduser()
+
+
+@hookimpl
+def vtembed_register_sources(register: Callable[[type[Source]], None]) -> None:
+    register(LocalSource)

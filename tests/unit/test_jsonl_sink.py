@@ -1,0 +1,112 @@
+"""The JSONL sink: idempotent, never torn, one model per file, one writer at a time."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from vtembed.errors import UsageError
+from vtembed.models import EmbeddingRecord, MediaItem, record_id
+from vtembed.plugins.sinks.jsonl import JsonlSink
+from vtembed.state import RunState
+
+
+def rec(media: str, start: float, model: str = "m", dim: int = 3) -> EmbeddingRecord:
+    return EmbeddingRecord(
+        id=record_id(media, "text", start, start + 1, model),
+        media={
+            "id": media,
+            "uri": f"file:///{media}",
+            "title": media,
+            "source": "local",
+            "duration_sec": 9.0,
+        },
+        modality="text",
+        start_sec=start,
+        end_sec=start + 1,
+        text=f"words at {start}",
+        tokens=5,
+        model_name=model,
+        dim=dim,
+        embedding=[0.1] * dim,
+    )
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines()]
+
+
+def test_writes_are_idempotent(tmp_path: Path) -> None:
+    path = tmp_path / "out" / "e.jsonl"
+    sink = JsonlSink(str(path), model_name="m", dim=3)
+    assert sink.write([rec("a", 0), rec("a", 1)]) == 2
+    assert sink.write([rec("a", 1), rec("b", 0)]) == 1
+    sink.close()
+    again = JsonlSink(str(path), model_name="m", dim=3)
+    assert again.write([rec("a", 0)]) == 0
+    assert again.count("a") == 2 and again.count("b") == 1
+    assert len(lines(path)) == 3
+    assert lines(path)[0]["media"]["id"] == "a"
+
+
+def test_torn_last_line_is_cut_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    sink = JsonlSink(str(path), model_name="m", dim=3)
+    sink.write([rec("a", 0), rec("a", 1)])
+    sink.close()
+    whole = path.read_bytes()
+    path.write_bytes(whole + whole[: len(whole) // 3])  # a kill in the middle of a write
+    again = JsonlSink(str(path), model_name="m", dim=3)
+    assert path.read_bytes() == whole
+    assert again.count("a") == 2
+
+
+def test_delete_media_removes_only_that_item(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    sink = JsonlSink(str(path), model_name="m", dim=3)
+    sink.write([rec("a", 0), rec("b", 0), rec("a", 1)])
+    assert sink.delete_media("a") == 2
+    assert [r["media"]["id"] for r in lines(path)] == ["b"]
+    assert sink.count("a") == 0
+    assert sink.write([rec("a", 0)]) == 1
+
+
+def test_refuses_another_model_or_dimension(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    sink = JsonlSink(str(path), model_name="m", dim=3)
+    sink.write([rec("a", 0)])
+    sink.close()
+    with pytest.raises(UsageError, match=r"holds m \(3 dims\)"):
+        JsonlSink(str(path), model_name="other", dim=3)
+    path.with_name("e.jsonl.meta.json").unlink()  # the records themselves still say which model
+    with pytest.raises(UsageError, match="holds m"):
+        JsonlSink(str(path), model_name="m", dim=4)
+
+
+def test_one_writer_at_a_time(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    first = JsonlSink(str(path), model_name="m", dim=3)
+    with pytest.raises(UsageError, match="in use"):
+        JsonlSink(str(path), model_name="m", dim=3)
+    first.close()
+    JsonlSink(str(path), model_name="m", dim=3).close()
+
+
+def test_state_trusts_the_sink_not_its_memory(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    item = MediaItem(id="a", uri="file:///a", title="a", source="local", fingerprint="1:1")
+    sink = JsonlSink(str(path), model_name="m", dim=3)
+    state = RunState(sink.state_path, "m")
+    sink.write([rec("a", 0), rec("a", 1)])
+    state.mark_done(item, 2)
+    assert state.is_done(item, sink)
+    changed = MediaItem(id="a", uri="file:///a", title="a", source="local", fingerprint="2:2")
+    assert not state.is_done(changed, sink)
+    sink.close()
+    path.unlink()  # the records are gone: the state must not claim them
+    reopened = JsonlSink(str(path), model_name="m", dim=3)
+    assert not state.is_done(item, reopened)
+    state.mark_failed(item, "boom")
+    assert not state.is_done(item, reopened)

@@ -1,0 +1,93 @@
+"""The `vtembed` command: a factory builds the Typer app after plugins are loaded.
+
+Plugins can add commands (`vtembed_register_commands`), so the plugin manager must exist before
+the app does; `--plugin` is therefore read from argv first, then parsed again (and documented) by
+the root callback. Errors a user can fix print one line; exit codes: 0 ok, 1 some item failed,
+2 usage error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from typer.main import get_command
+
+from vtembed.cli import doctor, ingest, plugins_cmd, transcribe_cmd
+from vtembed.cli.context import AppContext
+from vtembed.errors import VtembedError
+from vtembed.plugin_manager import VtembedPluginManager, build_manager
+
+HELP = """Turn video and audio archives into time-aligned embeddings, then search them.
+
+Try it: `vtembed ingest examples/media/` (offline, no API key needed)."""
+
+
+def build_app(pm: VtembedPluginManager) -> typer.Typer:
+    app = typer.Typer(
+        help=HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+
+    @app.callback()
+    def root(
+        ctx: typer.Context,
+        config: Annotated[
+            Path | None, typer.Option("--config", help="A TOML settings file.", metavar="FILE")
+        ] = None,
+        plugin: Annotated[
+            list[str] | None,
+            typer.Option("--plugin", help="Load a plugin module by import path (repeatable)."),
+        ] = None,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+    ) -> None:
+        logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
+        ctx.obj = AppContext(pm=pm, config=config)
+
+    ingest.register(app)
+    transcribe_cmd.register(app)
+    plugins_cmd.register(app)
+    doctor.register(app)
+    pm.hook.vtembed_register_commands(app=app)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    sys.exit(run(args))
+
+
+def run(args: list[str]) -> int:
+    try:
+        pm = build_manager(_plugin_args(args))
+        command = get_command(build_app(pm))
+        result = command.main(args=args, prog_name="vtembed", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except VtembedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _plugin_args(args: list[str]) -> list[str]:
+    found = []
+    for i, arg in enumerate(args):
+        if arg == "--plugin" and i + 1 < len(args):
+            found.append(args[i + 1])
+        elif arg.startswith("--plugin="):
+            found.append(arg.split("=", 1)[1])
+    return found

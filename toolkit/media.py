@@ -1,0 +1,156 @@
+"""ffprobe and ffmpeg (through ffmpeg-python): probe a file, stream its audio as 16 kHz mono.
+
+Audio is read from an ffmpeg pipe in blocks and handed on in windows cut at quiet points, so the
+memory a file needs is set by the window length, never by the file's length.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO
+
+import ffmpeg
+import numpy as np
+
+from vtembed.errors import MediaError
+from vtembed.models import AudioSegment, MediaInfo
+
+SAMPLE_RATE = 16_000
+_BLOCK_SAMPLES = SAMPLE_RATE  # one second per pipe read
+_FRAME = SAMPLE_RATE // 10  # 100 ms frames when looking for a quiet cut point
+log = logging.getLogger(__name__)
+
+
+def probe(path: str) -> MediaInfo:
+    """Pick the default audio stream (else the first); a file without audio is a MediaError."""
+    try:
+        info = ffmpeg.probe(path)
+    except ffmpeg.Error as exc:
+        raise MediaError(f"not readable as media ({_last_line(exc.stderr)})") from None
+    audio = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
+    if not audio:
+        raise MediaError("has no audio stream")
+    chosen = next((i for i, s in enumerate(audio) if s.get("disposition", {}).get("default")), 0)
+    duration = info.get("format", {}).get("duration") or audio[chosen].get("duration") or 0.0
+    return MediaInfo(
+        path=path,
+        duration_sec=float(duration),
+        audio_stream=chosen,
+        codec=str(audio[chosen].get("codec_name", "")),
+    )
+
+
+@dataclass(frozen=True)
+class PcmWindow:
+    """A stretch of decoded audio and where it starts in the media, in samples."""
+
+    start_sample: int
+    samples: np.ndarray
+
+    @property
+    def start_sec(self) -> float:
+        return self.start_sample / SAMPLE_RATE
+
+
+@dataclass
+class DecodeResult:
+    """Filled in while windows are read: the decoded length and any trouble at the tail."""
+
+    samples: int = 0
+    warning: str | None = None
+
+    @property
+    def duration_sec(self) -> float:
+        return self.samples / SAMPLE_RATE
+
+
+def pcm_windows(
+    info: MediaInfo, window_sec: float, result: DecodeResult, search_sec: float = 10.0
+) -> Iterator[PcmWindow]:
+    """Decode the chosen stream and yield windows of about `window_sec`, each cut at the quietest
+    100 ms within the last `search_sec`, so a word is rarely split between two windows."""
+    process = (
+        ffmpeg.input(info.path)
+        .output(
+            "pipe:",
+            format="f32le",
+            acodec="pcm_f32le",
+            ac=1,
+            ar=SAMPLE_RATE,
+            map=f"0:a:{info.audio_stream}",
+        )
+        .global_args("-nostdin", "-loglevel", "error")
+        .run_async(pipe_stdout=True, pipe_stderr=True)
+    )
+    errors: deque[str] = deque(maxlen=5)
+    drain = threading.Thread(target=_drain, args=(process.stderr, errors), daemon=True)
+    drain.start()
+    target = max(int(window_sec * SAMPLE_RATE), 2 * int(search_sec * SAMPLE_RATE))
+    pending: list[np.ndarray] = []
+    pending_len = 0
+    start = 0
+    try:
+        while block := process.stdout.read(_BLOCK_SAMPLES * 4):
+            usable = len(block) - len(block) % 4
+            pending.append(np.frombuffer(block[:usable], dtype=np.float32))
+            pending_len += usable // 4
+            result.samples += usable // 4
+            if pending_len >= target:
+                buffer = np.concatenate(pending)
+                cut = _quiet_cut(buffer, target, int(search_sec * SAMPLE_RATE))
+                yield PcmWindow(start, buffer[:cut])
+                start += cut
+                pending, pending_len = [buffer[cut:]], len(buffer) - cut
+        if pending_len:
+            yield PcmWindow(start, np.concatenate(pending))
+    finally:
+        process.stdout.close()
+        code = process.wait()
+        drain.join(timeout=5)
+    if code != 0 or errors:
+        detail = errors[-1] if errors else f"ffmpeg exit code {code}"
+        if result.samples == 0:
+            raise MediaError(f"cannot be decoded ({detail})")
+        result.warning = (
+            f"decoding stopped with an error after {result.duration_sec:.1f} s; "
+            f"kept what decoded ({detail})"
+        )
+
+
+def audio_segments(info: MediaInfo, duration_sec: float, segment_sec: float) -> list[AudioSegment]:
+    """Back-to-back segments of `segment_sec` over the decoded audio; the last may be shorter."""
+    segments = []
+    index = 0
+    start = 0.0
+    while start < duration_sec - 1e-3:
+        end = min(round(start + segment_sec, 3), round(duration_sec, 3))
+        segments.append(AudioSegment(index, round(start, 3), end, info.path, info.audio_stream))
+        index += 1
+        start = end
+    return segments
+
+
+def _quiet_cut(buffer: np.ndarray, target: int, search: int) -> int:
+    lo = max(target - search, 0)
+    region = buffer[lo:target]
+    frames = len(region) // _FRAME
+    if frames == 0:
+        return target
+    energy = (region[: frames * _FRAME].reshape(frames, _FRAME) ** 2).mean(axis=1)
+    return lo + int(np.argmin(energy)) * _FRAME + _FRAME // 2
+
+
+def _drain(stream: IO[bytes], errors: deque[str]) -> None:
+    for raw in iter(stream.readline, b""):
+        line = raw.decode("utf-8", "replace").strip()
+        if line:
+            errors.append(line)
+
+
+def _last_line(stderr: bytes | None) -> str:
+    lines = [ln for ln in (stderr or b"").decode("utf-8", "replace").splitlines() if ln.strip()]
+    return lines[-1].strip() if lines else "ffprobe failed"

@@ -1,0 +1,149 @@
+"""The typed values that flow between stages.
+
+Every arrow in the pipeline carries one of these; stages never pass dicts or tuples around, so a
+plugin author can read this one file and know the whole data model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Modality = Literal["text", "audio"]
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """One media file or stream found by a source, identified stably across runs."""
+
+    id: str
+    uri: str
+    title: str
+    source: str
+    fingerprint: str = ""
+    """Changes when the content changes (size + mtime for files); a new value means redo."""
+    published: str | None = None
+    guid: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How messages name the item: a local path for files, else the URI."""
+        if self.uri.startswith("file://"):
+            from urllib.parse import unquote, urlparse
+
+            return unquote(urlparse(self.uri).path)
+        return self.uri
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What ffprobe says about an opened item: enough to decode its default audio stream."""
+
+    path: str
+    duration_sec: float
+    audio_stream: int
+    """Index of the chosen audio stream among the file's audio streams (for ffmpeg's `a:N`)."""
+    codec: str = ""
+
+
+@dataclass(frozen=True)
+class AudioSegment:
+    """A span of the item's audio, in absolute seconds of the original media."""
+
+    index: int
+    start_sec: float
+    end_sec: float
+    path: str
+    """The local file the span is cut from (embedders that upload audio cut it with ffmpeg)."""
+    audio_stream: int = 0
+    text: str = ""
+    """What was said inside the span (filled in after transcription)."""
+
+
+@dataclass(frozen=True)
+class Word:
+    """One transcribed word with absolute times; `text` keeps Whisper's leading space."""
+
+    text: str
+    start_sec: float
+    end_sec: float
+    probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class Transcript:
+    words: tuple[Word, ...]
+    language: str = "en"
+
+    @property
+    def text(self) -> str:
+        return "".join(w.text for w in self.words).strip()
+
+    def words_between(self, start_sec: float, end_sec: float) -> tuple[Word, ...]:
+        """Words whose midpoint lies in [start, end): each word belongs to exactly one span."""
+        out = []
+        for w in self.words:
+            mid = (w.start_sec + w.end_sec) / 2
+            if start_sec <= mid < end_sec:
+                out.append(w)
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class TextChunk:
+    """A piece of transcript that fits the embedder's text token limit."""
+
+    text: str
+    start_sec: float
+    end_sec: float
+    tokens: int
+
+
+@dataclass(frozen=True)
+class EmbeddingRecord:
+    """One stored vector with everything needed to answer "which media, at what second"."""
+
+    id: str
+    media: dict[str, Any]
+    modality: Modality
+    start_sec: float
+    end_sec: float
+    text: str
+    tokens: int
+    model_name: str
+    dim: int
+    embedding: list[float] = field(repr=False)
+    embedded_from: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "media": self.media,
+            "modality": self.modality,
+            "start_sec": self.start_sec,
+            "end_sec": self.end_sec,
+            "text": self.text,
+            "tokens": self.tokens,
+        }
+        if self.embedded_from is not None:
+            out["embedded_from"] = self.embedded_from
+        out.update(model_name=self.model_name, dim=self.dim, embedding=self.embedding)
+        return out
+
+
+def stable_id(*parts: object) -> str:
+    """A short, stable hash: the same inputs give the same id on every run and machine."""
+    text = "\x1f".join(_canonical(p) for p in parts)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _canonical(part: object) -> str:
+    # Times are rounded to milliseconds so float noise never changes an id.
+    if isinstance(part, float):
+        return f"{part:.3f}"
+    return str(part)
+
+
+def record_id(media_id: str, modality: Modality, start: float, end: float, model: str) -> str:
+    return stable_id(media_id, modality, round(start, 3), round(end, 3), model)

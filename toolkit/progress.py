@@ -1,0 +1,125 @@
+"""What a person sees while a run works: a rich display on a terminal, log lines elsewhere.
+
+Stages report through this one interface, so no stage knows whether anyone is watching.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Protocol
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+
+class Reporter(Protocol):
+    def start(self, total_items: int) -> None: ...
+    def item_start(self, label: str, duration_sec: float) -> None: ...
+    def item_progress(self, label: str, done_sec: float) -> None: ...
+    def item_end(self, label: str) -> None: ...
+    def error(self, label: str, message: str) -> None: ...
+    def warn(self, label: str, message: str) -> None: ...
+    def info(self, message: str) -> None: ...
+    def finish(self) -> None: ...
+
+
+class PlainReporter:
+    """One line per event on stderr: readable in logs, CI and pipes."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.total = 0
+        self.done = 0
+        self._last = 0.0
+
+    def start(self, total_items: int) -> None:
+        self.total = total_items
+
+    def item_start(self, label: str, duration_sec: float) -> None:
+        self._say(f"[{self.done + 1}/{self.total}] {label} ({duration_sec:.0f} s of media)")
+
+    def item_progress(self, label: str, done_sec: float) -> None:
+        if time.monotonic() - self._last > 10:
+            self._last = time.monotonic()
+            self._say(f"    {label}: transcribed up to {done_sec:.0f} s")
+
+    def item_end(self, label: str) -> None:
+        self.done += 1
+
+    def error(self, label: str, message: str) -> None:
+        print(f"error: {label}: {message}", file=sys.stderr, flush=True)
+
+    def warn(self, label: str, message: str) -> None:
+        print(f"warning: {label}: {message}", file=sys.stderr, flush=True)
+
+    def info(self, message: str) -> None:
+        self._say(message)
+
+    def finish(self) -> None:
+        pass
+
+    def _say(self, line: str) -> None:
+        if not self.quiet:
+            print(line, file=sys.stderr, flush=True)
+
+
+class RichReporter:
+    """An overall bar (items) and a bar for the item at hand (seconds of media transcribed)."""
+
+    def __init__(self) -> None:
+        self.console = Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
+        )
+        self.overall: TaskID | None = None
+        self.current: TaskID | None = None
+
+    def start(self, total_items: int) -> None:
+        self.progress.start()
+        self.overall = self.progress.add_task("items", total=total_items)
+
+    def item_start(self, label: str, duration_sec: float) -> None:
+        name = label if len(label) < 50 else "…" + label[-49:]
+        self.current = self.progress.add_task(f"  {name} (s)", total=max(duration_sec, 1))
+
+    def item_progress(self, label: str, done_sec: float) -> None:
+        if self.current is not None:
+            self.progress.update(self.current, completed=done_sec)
+
+    def item_end(self, label: str) -> None:
+        if self.current is not None:
+            self.progress.remove_task(self.current)
+            self.current = None
+        if self.overall is not None:
+            self.progress.advance(self.overall)
+
+    def error(self, label: str, message: str) -> None:
+        self.console.print(f"[red]error[/red]: {label}: {message}", markup=True, highlight=False)
+
+    def warn(self, label: str, message: str) -> None:
+        self.console.print(f"[yellow]warning[/yellow]: {label}: {message}", highlight=False)
+
+    def info(self, message: str) -> None:
+        self.console.print(message, highlight=False, markup=False)
+
+    def finish(self) -> None:
+        self.progress.stop()
+
+
+def make_reporter(mode: str) -> Reporter:
+    if mode == "rich" or (mode == "auto" and sys.stderr.isatty()):
+        return RichReporter()
+    return PlainReporter(quiet=mode == "none")

@@ -1,0 +1,71 @@
+"""The classes plugins registered, by name, and the rules for choosing among them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from vtembed.embedder import Embedder
+from vtembed.errors import UsageError
+from vtembed.plugin_manager import VtembedPluginManager
+from vtembed.sink import Sink
+from vtembed.source import Source
+
+
+@dataclass
+class Registry:
+    sources: dict[str, type[Source]] = field(default_factory=dict)
+    embedders: dict[str, type[Embedder]] = field(default_factory=dict)
+    sinks: dict[str, type[Sink]] = field(default_factory=dict)
+
+    def source_for(self, locator: str) -> type[Source]:
+        """The accepting source with the highest priority; a tie at the top is an error."""
+        accepting = [cls for cls in self.sources.values() if cls.accepts(locator)]
+        if not accepting:
+            raise UsageError(f"{locator}: no such file or folder, and no source accepts it")
+        accepting.sort(key=lambda cls: cls.priority, reverse=True)
+        if len(accepting) > 1 and accepting[0].priority == accepting[1].priority:
+            tied = ", ".join(cls.name for cls in accepting if cls.priority == accepting[0].priority)
+            raise UsageError(f"{locator}: sources {tied} all accept it with the same priority")
+        return accepting[0]
+
+    def embedder(self, name: str) -> type[Embedder]:
+        if name not in self.embedders:
+            raise UsageError(f"unknown embedder {name!r} (available: {_names(self.embedders)})")
+        return self.embedders[name]
+
+    def sink(self, spec: str) -> tuple[type[Sink], str]:
+        """Split `SCHEME:TARGET` and find the sink class for the scheme."""
+        scheme, _, target = spec.partition(":")
+        if scheme not in self.sinks:
+            raise UsageError(
+                f"unknown sink {scheme!r} in {spec!r} (available: {_names(self.sinks)})"
+            )
+        if not target:
+            raise UsageError(f"sink {spec!r} needs a target, e.g. {scheme}:PATH")
+        return self.sinks[scheme], target
+
+
+def build_registry(pm: VtembedPluginManager) -> Registry:
+    registry = Registry()
+    pm.hook.vtembed_register_sources(register=_adder(registry.sources, "source", "name"))
+    pm.hook.vtembed_register_embedders(register=_adder(registry.embedders, "embedder", "name"))
+    pm.hook.vtembed_register_sinks(register=_adder(registry.sinks, "sink", "scheme"))
+    return registry
+
+
+def _adder(table: dict, kind: str, key: str):  # type: ignore[no-untyped-def]
+    def register(cls: type) -> None:
+        name = getattr(cls, key, None)
+        if not name:
+            raise UsageError(f"{kind} class {cls.__qualname__} has no {key!r}")
+        if name in table and table[name] is not cls:
+            raise UsageError(
+                f"two {kind}s are named {name!r}: {table[name].__module__} and {cls.__module__}"
+            )
+        table[name] = cls
+
+    return register
+
+
+def _names(table: dict) -> str:
+    return ", ".join(sorted(table)) or "none"

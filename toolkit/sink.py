@@ -1,0 +1,59 @@
+"""What a sink plugin implements: store records idempotently for one model and dimension."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from vtembed.models import EmbeddingRecord
+
+
+class Sink(ABC):
+    """Subclass, set `scheme`, register it from `vtembed_register_sinks`; used as `SCHEME:TARGET`.
+
+    A sink is opened for one model and dimension and refuses a store that holds another (raise
+    `vtembed.errors.UsageError`). Writing a record whose id is already stored stores it once.
+    """
+
+    scheme: ClassVar[str]
+
+    def __init__(self, target: str, *, model_name: str, dim: int) -> None:
+        self.target = target
+        self.model_name = model_name
+        self.dim = dim
+
+    @property
+    @abstractmethod
+    def state_path(self) -> Path:
+        """Where the resume state for this store lives (beside the data, tied to it)."""
+
+    @abstractmethod
+    def write(self, records: Sequence[EmbeddingRecord]) -> int:
+        """Store records durably; return how many were new."""
+
+    @abstractmethod
+    def delete_media(self, media_id: str) -> int:
+        """Remove every record of a media item (it changed or is gone); return how many."""
+
+    @abstractmethod
+    def count(self, media_id: str) -> int:
+        """How many records of the media item are stored: resume trusts this, not its memory."""
+
+    @classmethod
+    def doctor(cls, target: str) -> list[tuple[str, str | None]]:
+        """Checks for `vtembed doctor`: (what was checked, None if fine else what to do)."""
+        return []
+
+    def search(
+        self, vector: Sequence[float], k: int, filters: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Nearest records by cosine similarity; sinks that cannot search say so."""
+        raise NotImplementedError(f"the {self.scheme} sink does not support search")
+
+    def close(self) -> None:
+        """Flush and release the store."""
+
+    def describe(self) -> str:
+        return f"{self.scheme}:{self.target}"

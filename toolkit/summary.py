@@ -1,0 +1,72 @@
+"""The end-of-run account: what was done, what failed and why, how fast."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class RunSummary:
+    embedder: str
+    model_name: str
+    ok: int = 0
+    failed: int = 0
+    skipped: int = 0
+    done_before: int = 0
+    records_written: int = 0
+    audio_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def add_error(self, item: str, error: str) -> None:
+        self.failed += 1
+        self.errors.append({"item": item, "error": error})
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "items": {
+                "ok": self.ok,
+                "failed": self.failed,
+                "skipped": self.skipped,
+                "done_before": self.done_before,
+            },
+            "errors": self.errors,
+            "records_written": self.records_written,
+            "audio_seconds": round(self.audio_seconds, 3),
+            "wall_seconds": round(self.wall_seconds, 3),
+            "embedder": self.embedder,
+            "model_name": self.model_name,
+        }
+
+    def write_json(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
+
+    def lines(self, sink: str) -> list[str]:
+        total = self.ok + self.failed + self.done_before
+        if total == 0:
+            return [f"nothing to do: no media found ({self.skipped} other files skipped)"]
+        items = f"{total} items: {self.ok} done now, {self.done_before} done before, "
+        items += f"{self.failed} failed; {self.skipped} non-media files skipped"
+        hours = self.audio_seconds / 3600
+        speed = self.audio_seconds / self.wall_seconds if self.wall_seconds else 0.0
+        lines = [
+            items,
+            f"{self.records_written} records written to {sink}",
+            f"{hours:.2f} h of audio in {_clock(self.wall_seconds)} ({speed:.1f}x real time)",
+        ]
+        if self.ok == 0 and self.failed == 0:
+            lines.insert(0, "nothing new: every item was already done")
+        return lines
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{seconds:.1f}s"

