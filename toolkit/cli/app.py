@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from typer.main import get_command
 
@@ -22,7 +21,7 @@ from vtembed.cli.context import AppContext
 from vtembed.errors import VtembedError
 from vtembed.plugin_manager import VtembedPluginManager, build_manager
 
-HELP = """Turn video and audio archives into time-aligned embeddings, then search them.
+HELP = """Turn video and audio archives into time-aligned text and audio embeddings.
 
 Try it: `vtembed ingest examples/media/` (offline, no API key needed)."""
 
@@ -70,15 +69,17 @@ def run(args: list[str]) -> int:
         command = get_command(build_app(pm))
         result = command.main(args=args, prog_name="vtembed", standalone_mode=False)
         return result if isinstance(result, int) else 0
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
+    except typer.TyperException as exc:  # usage errors found by the parser: they print themselves
+        show = getattr(exc, "show", None)
+        if show:
+            show()
+        return int(getattr(exc, "exit_code", 2))
     except VtembedError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except (KeyboardInterrupt, typer.Abort):
         print("interrupted", file=sys.stderr)
         return 130
 

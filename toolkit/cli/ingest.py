@@ -25,7 +25,10 @@ def register(app: typer.Typer) -> None:
 def ingest(
     ctx: typer.Context,
     locators: Annotated[
-        list[str], typer.Argument(help="Files, folders (walked recursively) or glob patterns.")
+        list[str],
+        typer.Argument(
+            help="Files, folders (walked recursively) or glob patterns.", metavar="LOCATOR"
+        ),
     ],
     sink: Annotated[
         str | None,

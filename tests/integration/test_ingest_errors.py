@@ -1,0 +1,121 @@
+"""Bad input: one clear line per bad file, the others still done, meaningful exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests import media_factory as mf
+from tests.conftest import records
+
+
+def _error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error: ")]
+
+
+def test_bad_files_beside_good_ones(tmp_path: Path, tools: None, vtembed) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "archive"
+    good = mf.speech_media(folder, "good talk", "mp4", text=mf.DEMO_TEXT)
+    bad = {
+        "no audio": mf.no_audio_video(folder, "no audio"),
+        "zero": mf.zero_bytes(folder / "empty.mp4"),
+        "not media": mf.not_media(folder / "notes.mp4"),
+        "truncated": mf.truncated(good, folder / "truncated.mp4"),
+    }
+    (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    (folder / "readme.txt").write_text("hello")
+    out = tmp_path / "out.jsonl"
+    run = vtembed("ingest", str(folder), "--sink", f"jsonl:{out}")
+    assert run.code == 1, run.text
+    assert "Traceback" not in run.text
+    errors = _error_lines(run.err)
+    assert len(errors) == len(bad), run.err
+    for path in bad.values():
+        assert sum(str(path) in line for line in errors) == 1, (path, errors)
+    assert any("no audio stream" in line for line in errors)
+    assert run.summary["items"] == {"ok": 1, "failed": 4, "skipped": 2, "done_before": 0}
+    assert {e["item"] for e in run.summary["errors"]} == {str(p) for p in bad.values()}
+    good_records = records(out)
+    assert good_records and all(r["media"]["title"] == "good talk" for r in good_records)
+    # A rerun while the bad files are still there: still exit 1, nothing written twice.
+    again = vtembed("ingest", str(folder), "--sink", f"jsonl:{out}")
+    assert again.code == 1 and again.summary["items"]["done_before"] == 1
+    assert records(out) == good_records
+
+
+def test_undecodable_tail_keeps_what_decodes(tmp_path: Path, tools: None, vtembed) -> None:  # type: ignore[no-untyped-def]
+    path = mf.truncated_tail_mp3(tmp_path, "bad tail")
+    out = tmp_path / "out.jsonl"
+    run = vtembed("ingest", str(path), "--sink", f"jsonl:{out}")
+    warnings = [line for line in run.err.splitlines() if line.startswith("warning: ")]
+    assert run.code == 0, run.text
+    assert any(str(path) in w and "kept what decoded" in w for w in warnings), run.err
+    assert [r for r in records(out) if r["modality"] == "text"]
+
+
+def test_silent_and_music_files_give_no_text(tmp_path: Path, tools: None, vtembed) -> None:  # type: ignore[no-untyped-def]
+    silent = mf.silent_media(tmp_path / "in", "silent", 20.0)
+    music = mf.music_only(tmp_path / "in", "music", 20.0)
+    out = tmp_path / "out.jsonl"
+    run = vtembed("ingest", str(tmp_path / "in"), "--sink", f"jsonl:{out}")
+    assert run.code == 0, run.text
+    assert run.summary["items"]["ok"] == 2
+    assert [r["text"] for r in records(out)] == []
+    assert silent.exists() and music.exists()
+
+
+def test_speech_after_silence_and_music_is_stamped_at_30s(
+    tmp_path: Path, tools: None, vtembed
+) -> None:  # type: ignore[no-untyped-def]
+    placed = mf.speech_after_music(tmp_path / "in", "late speech", speech_start=30.0)
+    out = tmp_path / "out.jsonl"
+    run = vtembed("ingest", str(placed.path), "--sink", f"jsonl:{out}")
+    assert run.code == 0, run.text
+    text = sorted(
+        (r for r in records(out) if r["modality"] == "text"), key=lambda r: r["start_sec"]
+    )
+    assert text, run.text
+    assert text[0]["start_sec"] == pytest.approx(30.0, abs=1.0)
+    assert text[-1]["end_sec"] == pytest.approx(placed.speech_end, abs=1.0)
+    audio = [r for r in records(out) if r["modality"] == "audio"]
+    assert min(r["start_sec"] for r in audio) >= 29.0  # no words invented in the music
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ingest", "/no/such/folder"], "no such file"),
+        (["ingest", ".", "--sink", "parquet:x"], "unknown sink 'parquet'"),
+        (["ingest", ".", "--embedder", "nope"], "unknown embedder 'nope'"),
+        (["ingest", ".", "--model", "nope"], "unknown model 'nope'"),
+        (["ingest"], "Usage"),
+        (["ingest", ".", "--frobnicate"], "No such option"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(
+    args: list[str],
+    message: str,
+    tmp_path: Path,
+    vtembed,  # type: ignore[no-untyped-def]
+) -> None:
+    run = vtembed(*args)
+    assert run.code == 2, run.text
+    assert message in run.text and "Traceback" not in run.text
+
+
+def test_sink_holding_another_model_is_a_usage_error(tmp_path: Path, vtembed) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "e.jsonl"
+    out.write_text(
+        json.dumps({"id": "x", "media": {"id": "m"}, "model_name": "other", "dim": 8}) + "\n"
+    )
+    (tmp_path / "media").mkdir()
+    run = vtembed("ingest", str(tmp_path / "media"), "--sink", f"jsonl:{out}")
+    assert run.code == 2 and "holds other (8 dims)" in run.err, run.text
+
+
+def test_empty_folder_is_nothing_to_do(tmp_path: Path, vtembed) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "empty").mkdir()
+    run = vtembed("ingest", str(tmp_path / "empty"), "--sink", f"jsonl:{tmp_path / 'o.jsonl'}")
+    assert run.code == 0 and "nothing to do" in run.err, run.text
