@@ -49,9 +49,12 @@ class JsonlSink(Sink):
         folder = Path(target).expanduser().resolve().parent
         while not folder.exists():
             folder = folder.parent
-        if os.access(folder, os.W_OK):
-            return [(f"output jsonl:{target} writable", None)]
-        return [(f"output jsonl:{target}", f"{folder} is not writable; choose another --sink path")]
+        what = f"output jsonl:{target}"
+        if not folder.is_dir():
+            return [(what, f"{folder} is a file, not a folder; choose another --sink path")]
+        if not os.access(folder, os.W_OK):
+            return [(what, f"{folder} is not writable; choose another --sink path")]
+        return [(f"{what} writable", None)]
 
     @property
     def meta_path(self) -> Path:

@@ -63,7 +63,7 @@ def _tool(name: str) -> tuple[str, str | None]:
     if not path:
         return name, f"not found on PATH; {INSTALL_FFMPEG}"
     out = subprocess.run([path, "-version"], capture_output=True, text=True, check=False)
-    first = out.stdout.splitlines()[0] if out.stdout else name
+    first = " ".join(out.stdout.split()[:3]) if out.stdout else name
     return first, None if out.returncode == 0 else f"`{name} -version` failed; {INSTALL_FFMPEG}"
 
 
