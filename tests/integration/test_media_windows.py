@@ -1,0 +1,51 @@
+"""Decoding in bounded windows: no window outgrows its setting, no sample or word is lost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jiwer
+import numpy as np
+import pytest
+
+from tests import media_factory as mf
+from vtembed.media import SAMPLE_RATE, DecodeResult, pcm_windows, probe
+from vtembed.settings import WhisperSettings
+from vtembed.transcribe import Transcriber
+
+
+@pytest.fixture(scope="module")
+def long_wav(tmp_path_factory: pytest.TempPathFactory, tools: None) -> Path:
+    return mf.long_speech_wav(tmp_path_factory.mktemp("long") / "long talk.wav", 3.0)
+
+
+def test_windows_are_bounded_contiguous_and_lossless(long_wav: Path) -> None:
+    info = probe(str(long_wav))
+    result = DecodeResult()
+    windows = list(pcm_windows(info, window_sec=30.0, result=result, search_sec=5.0))
+    assert len(windows) >= 6
+    assert max(len(w.samples) for w in windows) <= 30 * SAMPLE_RATE
+    starts = [w.start_sample for w in windows]
+    ends = [w.start_sample + len(w.samples) for w in windows]
+    assert starts[0] == 0 and starts[1:] == ends[:-1]
+    assert ends[-1] == result.samples
+    assert result.duration_sec == pytest.approx(info.duration_sec, abs=0.05)
+    whole = list(pcm_windows(info, window_sec=3600.0, result=DecodeResult()))
+    assert len(whole) == 1
+    assert np.array_equal(np.concatenate([w.samples for w in windows]), whole[0].samples)
+
+
+def test_window_edges_neither_lose_nor_double_words(long_wav: Path) -> None:
+    info = probe(str(long_wav))
+    transcriber = Transcriber(WhisperSettings())
+    small = transcriber.transcribe(pcm_windows(info, 40.0, DecodeResult(), search_sec=8.0))
+    big = transcriber.transcribe(pcm_windows(info, 3600.0, DecodeResult()))
+    assert abs(len(small.words) - len(big.words)) <= 3
+    assert jiwer.wer(big.text.lower(), small.text.lower()) <= 0.05
+    times = [w.start_sec for w in small.words]
+    assert times == sorted(times) and times[-1] > 150
+
+
+def test_second_default_stream_is_chosen(tmp_path: Path, tools: None) -> None:
+    path = mf.two_audio_streams(tmp_path, "two", speech_stream=1, other="tone")
+    assert probe(str(path)).audio_stream == 1
