@@ -38,6 +38,7 @@ class LocalExecutor:
             planned = stages.plan(stages.transcribe(item))
             records = runner.run(stages.embed(planned))
             summary.records_written += stages.write(item, records)
+            stages.reporter.info(f"done: {item.label} ({len(records)} records)")
             summary.audio_seconds += planned.duration_sec
             summary.ok += 1
         except (MediaError, UsageError, OSError) as exc:
