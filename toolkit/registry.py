@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from vtembed.embedder import Embedder
 from vtembed.errors import UsageError
@@ -53,7 +55,7 @@ def build_registry(pm: VtembedPluginManager) -> Registry:
     return registry
 
 
-def _adder(table: dict, kind: str, key: str):  # type: ignore[no-untyped-def]
+def _adder(table: dict[str, Any], kind: str, key: str) -> Callable[[type], None]:
     def register(cls: type) -> None:
         name = getattr(cls, key, None)
         if not name:
@@ -67,5 +69,5 @@ def _adder(table: dict, kind: str, key: str):  # type: ignore[no-untyped-def]
     return register
 
 
-def _names(table: dict) -> str:
+def _names(table: dict[str, Any]) -> str:
     return ", ".join(sorted(table)) or "none"

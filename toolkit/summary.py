@@ -53,7 +53,8 @@ class RunSummary:
         total = self.ok + self.failed + self.done_before
         if total == 0:
             return [f"nothing to do: no media found ({self.skipped} other files skipped)"]
-        items = f"{total} items: {self.ok} done now, {self.done_before} done before, "
+        plural = "s" if total != 1 else ""
+        items = f"{total} item{plural}: {self.ok} done now, {self.done_before} done before, "
         items += f"{self.failed} failed; {self.skipped} non-media files skipped"
         hours = self.audio_seconds / 3600
         speed = self.audio_seconds / self.wall_seconds if self.wall_seconds else 0.0

@@ -111,3 +111,42 @@ def test_deleted_output_is_not_claimed_by_state(tmp_path: Path, tools: None, vte
     moved = tmp_path / "moved.jsonl"
     shutil.copy(out, moved)
     assert len(records(moved)) == count
+
+
+def test_ctrl_c_exits_130_and_rerun_completes(
+    folder: Path, reference: list[dict], tmp_path: Path, cache_dir: Path, vtembed
+) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "e.jsonl"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VTEMBED_")}
+    env["VTEMBED_CACHE_DIR"] = str(cache_dir)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vtembed",
+            "ingest",
+            str(folder),
+            "--sink",
+            f"jsonl:{out}",
+            "--progress",
+            "plain",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists() and out.stat().st_size > 0:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    partial = records(out)
+    assert max(Counter(r["id"] for r in partial).values()) == 1
+    run = vtembed("ingest", str(folder), "--sink", f"jsonl:{out}")
+    assert run.code == 0, run.text
+    assert _ids(records(out)) == _ids(reference)

@@ -67,21 +67,24 @@ def run(args: list[str]) -> int:
     try:
         pm = build_manager(_plugin_args(args))
         command = get_command(build_app(pm))
+        # Outside standalone mode typer returns a command's exit code (130 after Ctrl-C).
         result = command.main(args=args, prog_name="vtembed", standalone_mode=False)
-        return result if isinstance(result, int) else 0
+        code = result if isinstance(result, int) else 0
     except typer.Exit as exc:
-        return exc.exit_code
+        code = exc.exit_code
     except typer.TyperException as exc:  # usage errors found by the parser: they print themselves
         show = getattr(exc, "show", None)
         if show:
             show()
-        return int(getattr(exc, "exit_code", 2))
+        code = int(getattr(exc, "exit_code", 2))
     except VtembedError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        code = exc.exit_code
     except (KeyboardInterrupt, typer.Abort):
-        print("interrupted", file=sys.stderr)
-        return 130
+        code = 130
+    if code == 130:
+        print("interrupted: state and output are consistent; run again to resume", file=sys.stderr)
+    return code
 
 
 def _plugin_args(args: list[str]) -> list[str]:

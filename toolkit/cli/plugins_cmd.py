@@ -38,6 +38,19 @@ def plugins(
                     "version": origin.version if origin else "?",
                 }
             )
+    listed = {row["module"] for row in rows}
+    for origin in app.pm.origins.values():  # plugins that only add commands
+        if origin.module not in listed:
+            rows.append(
+                {
+                    "name": origin.name,
+                    "kind": "commands",
+                    "module": origin.module,
+                    "plugin": origin.name,
+                    "origin": origin.origin,
+                    "version": origin.version,
+                }
+            )
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
