@@ -11,7 +11,9 @@ import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from vtembed.errors import UsageError
+from faster_whisper.transcribe import Segment
+
+from vtembed.errors import MediaError, UsageError
 from vtembed.media import SAMPLE_RATE, PcmWindow
 from vtembed.models import Transcript, Word
 from vtembed.settings import WhisperSettings
@@ -87,6 +89,20 @@ class Transcriber:
             word_timestamps=True,
             condition_on_previous_text=False,
         )
+        try:
+            return self._words(window, segments, progress)
+        except IndexError as exc:  # faster-whisper aligns words on non-speech and fails
+            raise MediaError(
+                f"faster-whisper failed to align words ({exc}); this happens on silence with "
+                "whisper.vad = false (SYSTRAN/faster-whisper#1342): keep VAD on"
+            ) from None
+
+    def _words(
+        self,
+        window: PcmWindow,
+        segments: Iterable[Segment],
+        progress: Callable[[float], None] | None,
+    ) -> list[Word]:
         words = []
         for segment in segments:
             if progress:

@@ -119,3 +119,20 @@ def test_empty_folder_is_nothing_to_do(tmp_path: Path, vtembed) -> None:  # type
     (tmp_path / "empty").mkdir()
     run = vtembed("ingest", str(tmp_path / "empty"), "--sink", f"jsonl:{tmp_path / 'o.jsonl'}")
     assert run.code == 0 and "nothing to do" in run.err, run.text
+
+
+def test_glob_takes_only_matching_files(tmp_path: Path, tools: None, vtembed) -> None:  # type: ignore[no-untyped-def]
+    media = tmp_path / "media"
+    wav = mf.speech_media(media / "a", "take me", "wav", text=mf.DEMO_TEXT)
+    mf.speech_media(media / "b", "leave me", "mp4", text=mf.DEMO_TEXT)
+    out = tmp_path / "o.jsonl"
+    run = vtembed("ingest", str(media / "**" / "*.wav"), "--sink", f"jsonl:{out}")
+    assert run.code == 0, run.text
+    assert {r["media"]["uri"] for r in records(out)} == {wav.resolve().as_uri()}
+
+
+def test_named_file_that_is_not_media_is_an_error(tmp_path: Path, vtembed) -> None:  # type: ignore[no-untyped-def]
+    notes = tmp_path / "notes.txt"
+    notes.write_text("just words")
+    run = vtembed("ingest", str(notes), "--sink", f"jsonl:{tmp_path / 'o.jsonl'}")
+    assert run.code == 1 and f"error: {notes}: not readable as media" in run.err, run.text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import jiwer
 import pytest
@@ -30,6 +31,10 @@ def mixed(tmp_path_factory: pytest.TempPathFactory, tools: None, vtembed):  # ty
         names[label] = mf.speech_media(folder, f"talk {label}", container)
     names["unicode"] = mf.speech_media(folder / "sub dir", mf.UNICODE_NAME, "mp4")
     names["two-streams"] = mf.two_audio_streams(folder, "two streams", speech_stream=1)
+    names["quotes"] = mf.speech_media(folder, mf.QUOTED_NAME, "mkv-h264", text=mf.DEMO_TEXT)
+    names["no-extension"] = folder / "recording"
+    mf.speech_wav(names["no-extension"], mf.DEMO_TEXT)  # a WAV without its extension
+    (folder / "LICENSE").write_text("a text file without an extension\n")
     (folder / "cover.png").write_bytes(_png())
     (folder / "notes.txt").write_text("not media\n")
     (folder / "talk.srt").write_text("1\n00:00:01,000 --> 00:00:02,000\nhi\n")
@@ -70,7 +75,7 @@ def _wer(reference: str, hypothesis: str) -> float:
 def test_every_file_ingests_and_non_media_is_skipped(mixed) -> None:  # type: ignore[no-untyped-def]
     run = mixed["run"]
     assert run.code == 0, run.text
-    assert run.summary["items"] == {"ok": 8, "failed": 0, "skipped": 3, "done_before": 0}
+    assert run.summary["items"] == {"ok": 10, "failed": 0, "skipped": 4, "done_before": 0}
     assert "Traceback" not in run.text
     assert "English only" in run.err and "all-MiniLM-L6-v2" in run.err
     assert run.summary["records_written"] == len(records(mixed["out"]))
@@ -118,17 +123,22 @@ def test_default_audio_stream_is_used(mixed) -> None:  # type: ignore[no-untyped
     assert _wer(mf.SPEECH_TEXT, text) <= 0.10, text
 
 
-def test_non_ascii_names_keep_their_uri(mixed) -> None:  # type: ignore[no-untyped-def]
-    path = mixed["files"]["unicode"]
+@pytest.mark.parametrize(
+    ("label", "title"),
+    [("unicode", mf.UNICODE_NAME), ("quotes", mf.QUOTED_NAME), ("no-extension", "recording")],
+)
+def test_awkward_names_keep_their_title_and_uri(mixed, label: str, title: str) -> None:  # type: ignore[no-untyped-def]
+    path = mixed["files"][label]
     recs = _by_file(records(mixed["out"]), path, "text")
-    assert recs and recs[0]["media"]["title"] == mf.UNICODE_NAME
-    assert recs[0]["media"]["uri"].startswith("file:///")
+    assert recs and recs[0]["media"]["title"] == title
+    assert recs[0]["media"]["uri"] == path.resolve().as_uri()
+    assert Path(unquote(urlparse(recs[0]["media"]["uri"]).path)) == path.resolve()
 
 
 def test_plain_rerun_adds_nothing_and_says_so(mixed, vtembed) -> None:  # type: ignore[no-untyped-def]
     before = mixed["out"].read_bytes()
     run = vtembed("ingest", str(mixed["folder"]), "--sink", f"jsonl:{mixed['out']}")
     assert run.code == 0, run.text
-    assert run.summary["items"]["done_before"] == 8 and run.summary["records_written"] == 0
+    assert run.summary["items"]["done_before"] == 10 and run.summary["records_written"] == 0
     assert "nothing new" in run.err
     assert mixed["out"].read_bytes() == before
