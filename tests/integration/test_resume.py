@@ -37,36 +37,40 @@ def _ids(recs: list[dict]) -> list[str]:
     return sorted(r["id"] for r in recs)
 
 
-def test_kill_9_mid_run_then_rerun(
-    folder: Path, reference: list[dict], tmp_path: Path, cache_dir: Path, vtembed
-) -> None:  # type: ignore[no-untyped-def]
-    out = tmp_path / "e.jsonl"
+def _start_and_wait_for_first_record(folder: Path, out: Path, cache_dir: Path) -> subprocess.Popen:
+    """Start a real ingest and return once its first records are on disk (mid-run)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VTEMBED_")}
     env["VTEMBED_CACHE_DIR"] = str(cache_dir)
+    argv = [
+        sys.executable,
+        "-m",
+        "vtembed",
+        "ingest",
+        str(folder),
+        "--sink",
+        f"jsonl:{out}",
+        "--progress",
+        "plain",
+    ]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vtembed",
-            "ingest",
-            str(folder),
-            "--sink",
-            f"jsonl:{out}",
-            "--progress",
-            "none",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
         if out.exists() and out.stat().st_size > 0:
             break
         time.sleep(0.02)
-    assert proc.poll() is None, "the run ended before it could be killed"
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    return proc
+
+
+def test_kill_9_mid_run_then_rerun(
+    folder: Path, reference: list[dict], tmp_path: Path, cache_dir: Path, vtembed
+) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "e.jsonl"
+    proc = _start_and_wait_for_first_record(folder, out, cache_dir)
     proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.communicate()
     partial = records(out)
     assert 0 < len(partial) < len(reference)
     run = vtembed("ingest", str(folder), "--sink", f"jsonl:{out}")
@@ -117,30 +121,7 @@ def test_ctrl_c_exits_130_and_rerun_completes(
     folder: Path, reference: list[dict], tmp_path: Path, cache_dir: Path, vtembed
 ) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "e.jsonl"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VTEMBED_")}
-    env["VTEMBED_CACHE_DIR"] = str(cache_dir)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vtembed",
-            "ingest",
-            str(folder),
-            "--sink",
-            f"jsonl:{out}",
-            "--progress",
-            "plain",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and proc.poll() is None:
-        if out.exists() and out.stat().st_size > 0:
-            break
-        time.sleep(0.02)
+    proc = _start_and_wait_for_first_record(folder, out, cache_dir)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
