@@ -47,6 +47,12 @@ class WhisperSettings(BaseModel):
     window_sec: float = 300.0
 
 
+class ServeSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8765
+    max_upload_mb: float = 50.0
+
+
 def _default_models() -> dict[str, ModelSpec]:
     return {
         "Marengo-retrieval-2.7": ModelSpec(dim=1024, text_token_limit=77, audio_segment_sec=10.0),
@@ -71,6 +77,7 @@ class Settings(BaseSettings):
     embed_batch_size: int = 32
     progress: str = "auto"
     whisper: WhisperSettings = Field(default_factory=WhisperSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
     models: dict[str, ModelSpec] = Field(default_factory=_default_models)
 
     @field_validator("cache_dir", mode="before")
