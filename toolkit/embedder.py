@@ -15,7 +15,7 @@ from vtembed.errors import UsageError
 from vtembed.models import AudioSegment, TextChunk
 
 if TYPE_CHECKING:
-    from vtembed.settings import ModelSpec, Settings
+    from vtembed.settings import ModelSpec, PluginSection, Settings
 
 Embeddable = TextChunk | AudioSegment
 
@@ -28,6 +28,8 @@ class Embedder(ABC):
     batch_size: ClassVar[int] = 32
     audio_embedded_from: ClassVar[str | None] = None
     """"transcript" when audio vectors are computed from the segment's transcript, not its sound."""
+    settings_section: ClassVar[PluginSection | None] = None
+    """The plugin's own settings table, if it has one (`[name]` in TOML, `--name-key` flags)."""
 
     def __init__(self, settings: Settings, model_name: str | None = None) -> None:
         self.settings = settings
@@ -54,6 +56,15 @@ class Embedder(ABC):
     def doctor(cls, settings: Settings) -> list[tuple[str, str | None]]:
         """Checks for `vtembed doctor`: (what was checked, None if fine else what to do)."""
         return []
+
+    @classmethod
+    def hint_when_not_chosen(cls, settings: Settings) -> str | None:
+        """A line to show when another embedder runs (say, a key is set but unused)."""
+        return None
+
+    def estimate_cost(self, text_requests: int, audio_seconds: float) -> str | None:
+        """For `--dry-run`: what sending this much would cost, if the embedder knows prices."""
+        return None
 
     def describe(self) -> str:
         """One line for the start of a run: which embedder and model produce the vectors."""

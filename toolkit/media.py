@@ -7,10 +7,12 @@ memory a file needs is set by the window length, never by the file's length.
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 
 import ffmpeg
@@ -119,6 +121,27 @@ def pcm_windows(
             f"decoding stopped with an error after {result.duration_sec:.1f} s; "
             f"kept what decoded ({detail})"
         )
+
+
+def encode_segment(path: str, audio_stream: int, start_sec: float, end_sec: float) -> bytes:
+    """One span of the audio as a small 16 kHz mono FLAC, for embedders that upload audio.
+
+    Written to a temporary file rather than a pipe: FLAC written to a pipe carries no duration
+    in its header, which some services reject."""
+    with tempfile.TemporaryDirectory(prefix="vtembed-") as tmp:
+        out = Path(tmp) / "segment.flac"
+        try:
+            (
+                ffmpeg.input(path, ss=f"{start_sec:.3f}", t=f"{end_sec - start_sec:.3f}")
+                .output(str(out), map=f"0:a:{audio_stream}", ac=1, ar=SAMPLE_RATE, acodec="flac")
+                .global_args("-nostdin", "-loglevel", "error")
+                .run(capture_stdout=True, capture_stderr=True, overwrite_output=True)
+            )
+        except ffmpeg.Error as exc:
+            raise MediaError(
+                f"cannot cut audio {start_sec:.1f}-{end_sec:.1f} s ({_last_line(exc.stderr)})"
+            ) from None
+        return out.read_bytes()
 
 
 def audio_segments(info: MediaInfo, duration_sec: float, segment_sec: float) -> list[AudioSegment]:

@@ -59,6 +59,8 @@ class AudioSegment:
     audio_stream: int = 0
     text: str = ""
     """What was said inside the span (filled in after transcription)."""
+    media_uri: str = ""
+    """The item's URI, for embedders that can fetch remote media themselves (`audio_url`)."""
 
 
 @dataclass(frozen=True)

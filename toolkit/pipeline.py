@@ -82,7 +82,7 @@ class Stages:
             max_pause_sec=self.settings.max_pause_sec,
         )
         segments = [
-            replace(seg, text=_spoken(done.transcript, seg))
+            replace(seg, text=_spoken(done.transcript, seg), media_uri=done.item.uri)
             for seg in audio_segments(done.info, done.duration_sec, self.embedder.audio_segment_sec)
         ]
         inputs = [x for x in (*chunks, *segments) if self.embedder.wants(x)]

@@ -9,6 +9,7 @@ from typing import Any
 from vtembed.embedder import Embedder
 from vtembed.errors import UsageError
 from vtembed.plugin_manager import VtembedPluginManager
+from vtembed.settings import PluginSection
 from vtembed.sink import Sink
 from vtembed.source import Source
 
@@ -29,6 +30,16 @@ class Registry:
             tied = ", ".join(cls.name for cls in accepting if cls.priority == accepting[0].priority)
             raise UsageError(f"{locator}: sources {tied} all accept it with the same priority")
         return accepting[0]
+
+    def settings_sections(self) -> list[PluginSection]:
+        """The settings tables the registered plugin classes declare."""
+        classes = [*self.sources.values(), *self.embedders.values(), *self.sinks.values()]
+        found = {}
+        for cls in classes:
+            section = getattr(cls, "settings_section", None)
+            if section is not None:
+                found[section.name] = section
+        return list(found.values())
 
     def embedder(self, name: str) -> type[Embedder]:
         if name not in self.embedders:

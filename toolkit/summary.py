@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from vtembed.models import AudioSegment, TextChunk
 
 
 @dataclass
@@ -20,6 +23,9 @@ class RunSummary:
     audio_seconds: float = 0.0
     wall_seconds: float = 0.0
     errors: list[dict[str, str]] = field(default_factory=list)
+    text_requests: int = 0
+    audio_requests: int = 0
+    audio_request_seconds: float = 0.0
 
     def add_error(self, item: str, error: str) -> None:
         self.failed += 1
@@ -43,11 +49,34 @@ class RunSummary:
             "wall_seconds": round(self.wall_seconds, 3),
             "embedder": self.embedder,
             "model_name": self.model_name,
+            "requests": {
+                "text": self.text_requests,
+                "audio": self.audio_requests,
+                "audio_seconds": round(self.audio_request_seconds, 3),
+            },
         }
 
     def write_json(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
+
+    def count_requests(self, inputs: Sequence[TextChunk | AudioSegment]) -> None:
+        """Tally what goes to the embedder: one request per text chunk or audio segment."""
+        for item in inputs:
+            if isinstance(item, AudioSegment):
+                self.audio_requests += 1
+                self.audio_request_seconds += item.end_sec - item.start_sec
+            else:
+                self.text_requests += 1
+
+    def dry_run_line(self, estimate: Callable[[int, float], str | None]) -> str:
+        cost = estimate(self.text_requests, self.audio_request_seconds)
+        line = (
+            f"dry run: would send {self.text_requests} text requests and {self.audio_requests} "
+            f"audio requests ({self.audio_request_seconds / 60:.1f} audio minutes) "
+            f"for {self.ok} items"
+        )
+        return f"{line}; {cost}" if cost else line
 
     def lines(self, sink: str) -> list[str]:
         total = self.ok + self.failed + self.done_before

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from vtembed.errors import UsageError
+from vtembed.plugin_manager import build_manager
+from vtembed.registry import build_registry
 from vtembed.settings import Settings, default_cache_dir, default_toml, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,19 +35,40 @@ def test_default_toml_equals_the_model_defaults() -> None:
     shipped = tomllib.loads((ROOT / "config" / "default.toml").read_text())
     defaults = _as_toml_values(Settings.model_construct().model_dump())
     assert isinstance(defaults, dict)
+    for section in build_registry(build_manager()).settings_sections():  # built-in plugins
+        values = section.model().model_dump()
+        defaults[section.name] = {k: v for k, v in values.items() if v is not None}
     assert defaults.pop("cache_dir") == str(default_cache_dir())
     assert shipped.pop("cache_dir") == ""
     assert shipped == defaults
 
 
 def test_every_default_setting_has_a_comment() -> None:
-    """Each setting (or block of a model's limits) is preceded by a comment line."""
+    """Each setting is preceded by a comment line; a model table is commented as a whole."""
     lines = (ROOT / "config" / "default.toml").read_text().splitlines()
+    table = ""
     for i, line in enumerate(lines):
+        if line.startswith("["):
+            table = line
         is_setting = "=" in line and not line.startswith("#")
-        in_model_table = any(ln.startswith("[models.") for ln in lines[max(0, i - 4) : i])
-        if is_setting and not in_model_table:
+        if is_setting and not table.startswith("[models."):
             assert lines[i - 1].startswith("#"), f"setting without a comment: {line}"
+
+
+def test_plugin_sections_take_env_aliases_below_prefixed_env(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sections = build_registry(build_manager()).settings_sections()
+    monkeypatch.setenv("TWELVELABS_API_KEY", "k-123")
+    monkeypatch.setenv("TWELVELABS_BASE_URL", "http://127.0.0.1:9/v1.3")
+    s = load_settings(None, None, sections)
+    assert s.twelvelabs.api_key.get_secret_value() == "k-123"  # type: ignore[attr-defined]
+    assert "k-123" not in repr(s) and "k-123" not in str(s.model_dump())
+    assert s.twelvelabs.base_url == "http://127.0.0.1:9/v1.3"  # type: ignore[attr-defined]
+    monkeypatch.setenv("VTEMBED_TWELVELABS__MAX_IN_FLIGHT", "3")
+    cli = load_settings({"twelvelabs": {"base_url": "http://cli/v1.3"}}, None, sections)
+    assert cli.twelvelabs.base_url == "http://cli/v1.3"  # type: ignore[attr-defined]
+    assert cli.twelvelabs.max_in_flight == 3  # type: ignore[attr-defined]
 
 
 def test_installed_package_ships_the_defaults() -> None:

@@ -16,10 +16,11 @@ from typing import Annotated
 import typer
 from typer.main import get_command
 
-from vtembed.cli import doctor, ingest, plugins_cmd, transcribe_cmd
+from vtembed.cli import doctor, ingest, plugins_cmd, serve, transcribe_cmd
 from vtembed.cli.context import AppContext
 from vtembed.errors import VtembedError
 from vtembed.plugin_manager import VtembedPluginManager, build_manager
+from vtembed.registry import build_registry
 
 HELP = """Turn video and audio archives into time-aligned text and audio embeddings.
 
@@ -27,6 +28,7 @@ Try it: `vtembed ingest examples/media/` (offline, no API key needed)."""
 
 
 def build_app(pm: VtembedPluginManager) -> typer.Typer:
+    registry = build_registry(pm)
     app = typer.Typer(
         help=HELP,
         no_args_is_help=True,
@@ -48,12 +50,13 @@ def build_app(pm: VtembedPluginManager) -> typer.Typer:
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
     ) -> None:
         logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
-        ctx.obj = AppContext(pm=pm, config=config)
+        ctx.obj = AppContext(pm=pm, registry=registry, config=config)
 
-    ingest.register(app)
+    ingest.register(app, registry.settings_sections())
     transcribe_cmd.register(app)
     plugins_cmd.register(app)
     doctor.register(app)
+    serve.register(app)
     pm.hook.vtembed_register_commands(app=app)
     return app
 

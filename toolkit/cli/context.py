@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from vtembed.plugin_manager import VtembedPluginManager
-from vtembed.registry import Registry, build_registry
+from vtembed.registry import Registry
 from vtembed.settings import Settings, load_settings
 
 
 @dataclass
 class AppContext:
     pm: VtembedPluginManager
+    registry: Registry
     config: Path | None = None
-    _registry: Registry | None = field(default=None, repr=False)
-
-    @property
-    def registry(self) -> Registry:
-        if self._registry is None:
-            self._registry = build_registry(self.pm)
-        return self._registry
 
     def settings(self, **flags: Any) -> Settings:
         """Settings with the CLI flags that were given (None means not given) on top."""
@@ -36,7 +30,7 @@ class AppContext:
                 overrides.setdefault(section, {})[name] = value
             else:
                 overrides[key] = value
-        return load_settings(overrides, self.config)
+        return load_settings(overrides, self.config, self.registry.settings_sections())
 
 
 def app_context(ctx: typer.Context) -> AppContext:

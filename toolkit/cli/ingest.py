@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from vtembed import __version__
-from vtembed.cli.context import app_context
+from vtembed.cli.context import AppContext, app_context
+from vtembed.cli.plugin_options import with_section_options
 from vtembed.discovery import discover
 from vtembed.executors.local import LocalExecutor
 from vtembed.pipeline import Stages
-from vtembed.progress import make_reporter
+from vtembed.progress import Reporter, make_reporter
+from vtembed.settings import PluginSection, Settings
 from vtembed.state import RunState
 from vtembed.summary import RunSummary
 from vtembed.transcribe import Transcriber, describe_model
 
 
-def register(app: typer.Typer) -> None:
-    app.command(no_args_is_help=True)(ingest)
+def register(app: typer.Typer, sections: list[PluginSection]) -> None:
+    app.command(name="ingest", no_args_is_help=True)(with_section_options(ingest, sections))
 
 
 def ingest(
@@ -48,9 +50,18 @@ def ingest(
     progress: Annotated[
         str | None, typer.Option(help="auto | rich | plain | none. [default: auto]")
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Transcribe and plan, then print what would be sent (and its cost); "
+            "send nothing and write no records.",
+        ),
+    ] = False,
     summary_json: Annotated[
         Path | None, typer.Option(help="Also write the run summary as JSON to this file.")
     ] = None,
+    section_flags: dict[str, Any] | None = None,
 ) -> None:
     """Transcribe, chunk and embed media; a rerun does only what is new or changed.
 
@@ -58,24 +69,36 @@ def ingest(
     """
     app = app_context(ctx)
     settings = app.settings(
-        sink=sink, embedder=embedder, model=model, progress=progress, whisper__model=whisper_model
+        sink=sink,
+        embedder=embedder,
+        model=model,
+        progress=progress,
+        whisper__model=whisper_model,
+        dry_run=dry_run or None,
+        **(section_flags or {}),
     )
+    summary = run_ingest(app, settings, locators)
+    if summary_json:
+        summary.write_json(summary_json)
+    raise typer.Exit(summary.exit_code)
+
+
+def run_ingest(app: AppContext, settings: Settings, locators: list[str]) -> RunSummary:
     registry = app.registry
     embedder_cls = registry.embedder(settings.embedder)
     sink_cls, target = registry.sink(settings.sink)
     found = discover(locators, registry, settings)
     reporter = make_reporter(settings.progress)
     the_embedder = embedder_cls(settings, settings.model or None)
-    reporter.info(f"vtembed {__version__}: {the_embedder.describe()}")
-    reporter.info(f"transcription: {describe_model(settings.whisper)}")
-    the_sink = sink_cls(target, model_name=the_embedder.model_name, dim=the_embedder.dim)
-    state = RunState(the_sink.state_path, the_embedder.model_name)
+    _announce(reporter, settings, the_embedder.describe(), app)
     summary = RunSummary(embedder=embedder_cls.name, model_name=the_embedder.model_name)
     summary.skipped = len(found.skipped)
+    for bad in found.failed:
+        reporter.error(bad.locator, bad.reason)
+        summary.add_error(bad.locator, bad.reason)
+    the_sink = sink_cls(target, model_name=the_embedder.model_name, dim=the_embedder.dim)
+    state = RunState(the_sink.state_path, the_embedder.model_name)
     try:
-        for bad in found.failed:
-            reporter.error(bad.locator, bad.reason)
-            summary.add_error(bad.locator, bad.reason)
         todo = [item for item in found.items if not state.is_done(item, the_sink)]
         summary.done_before = len(found.items) - len(todo)
         if todo:
@@ -94,6 +117,17 @@ def ingest(
         the_sink.close()
     for line in summary.lines(the_sink.describe()):
         reporter.info(line)
-    if summary_json:
-        summary.write_json(summary_json)
-    raise typer.Exit(summary.exit_code)
+    if settings.dry_run:
+        reporter.info(summary.dry_run_line(the_embedder.estimate_cost))
+    return summary
+
+
+def _announce(reporter: Reporter, settings: Settings, embedder: str, app: AppContext) -> None:
+    reporter.info(f"vtembed {__version__}: {embedder}")
+    reporter.info(f"transcription: {describe_model(settings.whisper)}")
+    for name, cls in app.registry.embedders.items():
+        hint = cls.hint_when_not_chosen(settings) if name != settings.embedder else None
+        if hint:
+            reporter.info(hint)
+    if settings.dry_run:
+        reporter.info("dry run: transcribing and planning only; nothing is sent or written")

@@ -36,6 +36,11 @@ class LocalExecutor:
     ) -> None:
         try:
             planned = stages.plan(stages.transcribe(item))
+            summary.count_requests(planned.inputs)
+            if stages.settings.dry_run:
+                summary.audio_seconds += planned.duration_sec
+                summary.ok += 1
+                return
             records = runner.run(stages.embed(planned))
             summary.records_written += stages.write(item, records)
             stages.reporter.info(f"done: {item.label} ({len(records)} records)")

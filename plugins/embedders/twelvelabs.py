@@ -1,0 +1,239 @@
+"""The TwelveLabs embedder: Marengo vectors from the TwelveLabs embed API, over httpx.
+
+One pooled async client per run; a bounded number of requests in flight and an optional
+client-side rate limit; retries with exponential backoff and jitter on 429, 5xx, timeouts and
+dropped connections, never sooner than a `Retry-After` says. Any other 4xx fails the item, which
+is then redone on the next run. The key is a secret: it goes into the `x-api-key` header and
+nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+
+import httpx
+from aiolimiter import AsyncLimiter
+from pydantic import BaseModel, Field, SecretStr
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity.wait import wait_random_exponential
+
+from vtembed import hookimpl
+from vtembed.embedder import Embeddable, Embedder
+from vtembed.errors import MediaError, UsageError
+from vtembed.media import encode_segment
+from vtembed.models import AudioSegment
+from vtembed.plugins.embedders import twelvelabs_v1
+from vtembed.settings import PluginSection, Settings, section
+
+PROTOCOLS = {twelvelabs_v1.PROTOCOL: twelvelabs_v1}
+RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+class TwelveLabsSettings(BaseModel):
+    api_key: SecretStr | None = Field(None, description="API key; also TWELVELABS_API_KEY.")
+    base_url: str = Field(
+        "https://api.twelvelabs.io/v1.3", description="API base URL; also TWELVELABS_BASE_URL."
+    )
+    max_in_flight: int = Field(8, ge=1, description="Requests in flight at once.")
+    requests_per_minute: float = Field(0.0, ge=0, description="Client-side rate limit; 0: none.")
+    max_attempts: int = Field(8, ge=1, description="Attempts per request before the item fails.")
+    backoff_max_sec: float = Field(60.0, gt=0, description="Longest wait between retries.")
+    timeout_sec: float = Field(60.0, gt=0, description="Connect/read timeout per request.")
+    audio_mode: Literal["file", "url"] = Field(
+        "file", description="Upload cut segments (file) or send audio_url for http(s) media (url)."
+    )
+    price_text_per_1k: float = Field(0.0, ge=0, description="Your price per 1000 text requests.")
+    price_audio_per_minute: float = Field(0.0, ge=0, description="Your price per audio minute.")
+
+
+SECTION = PluginSection(
+    "twelvelabs",
+    TwelveLabsSettings,
+    env={"TWELVELABS_API_KEY": "api_key", "TWELVELABS_BASE_URL": "base_url"},
+)
+
+
+class Transient(Exception):
+    """A failure worth retrying; `retry_after` is the server's own minimum wait, if it gave one."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TwelveLabsEmbedder(Embedder):
+    name = "twelvelabs"
+    default_model = "Marengo-retrieval-2.7"
+    settings_section = SECTION
+
+    def __init__(self, settings: Settings, model_name: str | None = None) -> None:
+        super().__init__(settings, model_name)
+        self.config: TwelveLabsSettings = section(settings, SECTION.name)
+        protocol = PROTOCOLS.get(self.spec.protocol)
+        if protocol is None:
+            raise UsageError(
+                f"model {self.model_name} has no TwelveLabs protocol (protocol "
+                f"{self.spec.protocol!r}); known: {', '.join(PROTOCOLS)}"
+            )
+        self.protocol = protocol
+        if self.config.api_key is None and not settings.dry_run:
+            raise UsageError(
+                "TWELVELABS_API_KEY is not set: export it (or set twelvelabs.api_key), "
+                "or use --embedder local to work offline"
+            )
+        self._client: httpx.AsyncClient | None = None
+        self._in_flight = asyncio.Semaphore(self.config.max_in_flight)
+        rpm = self.config.requests_per_minute
+        self._limiter = AsyncLimiter(rpm / 60, 1) if rpm else None
+
+    @classmethod
+    def hint_when_not_chosen(cls, settings: Settings) -> str | None:
+        if os.environ.get("TWELVELABS_API_KEY"):
+            return "TWELVELABS_API_KEY is set: add --embedder twelvelabs to embed with Marengo"
+        return None
+
+    def describe(self) -> str:
+        return (
+            f"embedder twelvelabs: {self.model_name} ({self.dim} dims) at {self.config.base_url}, "
+            f"{self.config.max_in_flight} requests in flight"
+        )
+
+    def estimate_cost(self, text_requests: int, audio_seconds: float) -> str | None:
+        c = self.config
+        if not (c.price_text_per_1k or c.price_audio_per_minute):
+            return "set twelvelabs.price_text_per_1k and price_audio_per_minute to estimate cost"
+        cost = text_requests / 1000 * c.price_text_per_1k
+        cost += audio_seconds / 60 * c.price_audio_per_minute
+        return f"estimated cost {cost:.2f} at your configured prices"
+
+    async def embed(self, batch: Sequence[Embeddable]) -> list[list[float]]:
+        try:
+            async with asyncio.TaskGroup() as group:  # one failure cancels the rest of the batch
+                tasks = [group.create_task(self._embed_one(item)) for item in batch]
+        except ExceptionGroup as failed:
+            raise failed.exceptions[0] from None  # the item fails with its first real cause
+        return [task.result() for task in tasks]
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def _embed_one(self, item: Embeddable) -> list[float]:
+        if isinstance(item, AudioSegment):
+            kind, parts = "audio", await self._audio_parts(item)
+        else:
+            kind, parts = "text", self.protocol.text_parts(self.model_name, item.text)
+        where = f"{kind} {item.start_sec:.1f}-{item.end_sec:.1f} s"
+        return self.protocol.vector(await self._post(parts, where), kind, self.dim)
+
+    async def _audio_parts(self, seg: AudioSegment) -> list[Any]:
+        remote = seg.media_uri.startswith(("http://", "https://"))
+        if self.config.audio_mode == "url" and remote:
+            return self.protocol.audio_url_parts(self.model_name, seg.media_uri, seg.start_sec)
+        flac = await asyncio.to_thread(
+            encode_segment, seg.path, seg.audio_stream, seg.start_sec, seg.end_sec
+        )
+        return self.protocol.audio_file_parts(self.model_name, flac, f"segment-{seg.index}.flac")
+
+    async def _post(self, parts: list[Any], where: str) -> Any:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.config.max_attempts),
+            wait=_wait_respecting_retry_after(self.config.backoff_max_sec),
+            retry=retry_if_exception_type(Transient),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._post_once(parts, where)
+        except Transient as exc:
+            attempts = self.config.max_attempts
+            message = f"TwelveLabs {where}: still failing after {attempts} attempts ({exc})"
+            raise MediaError(message) from None
+        raise AssertionError("unreachable")
+
+    async def _post_once(self, parts: list[Any], where: str) -> Any:
+        if self._limiter is not None:
+            await self._limiter.acquire()
+        async with self._in_flight:
+            try:
+                response = await self._http().post(self.protocol.PATH, files=parts)
+            except httpx.TimeoutException:
+                raise Transient("timed out") from None
+            except httpx.TransportError as exc:
+                raise Transient(f"connection failed: {type(exc).__name__}") from None
+        body = _json(response)
+        if response.status_code in RETRY_STATUS:
+            detail = self.protocol.error_detail(body)
+            raise Transient(f"HTTP {response.status_code} {detail}", _retry_after(response))
+        if response.status_code >= 400:
+            detail = self.protocol.error_detail(body)
+            raise MediaError(f"TwelveLabs refused {where}: HTTP {response.status_code} {detail}")
+        if body is None:
+            raise MediaError(f"TwelveLabs {where}: the answer is not JSON")
+        return body
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            key = self.config.api_key.get_secret_value() if self.config.api_key else ""
+            n = self.config.max_in_flight
+            self._client = httpx.AsyncClient(
+                base_url=self.config.base_url.rstrip("/"),
+                headers={"x-api-key": key},
+                timeout=httpx.Timeout(self.config.timeout_sec),
+                limits=httpx.Limits(max_connections=n, max_keepalive_connections=n),
+            )
+        return self._client
+
+
+def _wait_respecting_retry_after(longest: float) -> Callable[[RetryCallState], float]:
+    backoff = wait_random_exponential(multiplier=0.5, max=longest)
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        floor = exc.retry_after if isinstance(exc, Transient) and exc.retry_after else 0.0
+        return max(floor, backoff(state))
+
+    return wait
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds to wait from a `Retry-After` header: a number of seconds or an HTTP date
+    (measured against the server's `Date` when it sent one, so clock skew does not matter)."""
+    raw = response.headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        when = _http_date(raw)
+    if when is None:
+        return None
+    now = _http_date(response.headers.get("date", "")) or datetime.now(UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _http_date(value: str) -> datetime | None:
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+@hookimpl
+def vtembed_register_embedders(register: Callable[[type[Embedder]], None]) -> None:
+    register(TwelveLabsEmbedder)

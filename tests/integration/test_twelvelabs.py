@@ -1,0 +1,197 @@
+"""The TwelveLabs embedder against a real HTTP server on 127.0.0.1 that checks the wire format
+and injects throttling, server errors, slow answers and dropped connections."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests import media_factory as mf
+from tests.conftest import records
+from tests.twelvelabs_fake import FakeTwelveLabs
+
+KEY = "tlk_SECRET_do_not_print_123"
+FAST_RETRIES = {
+    "VTEMBED_TWELVELABS__BACKOFF_MAX_SEC": "2",
+    "VTEMBED_TWELVELABS__TIMEOUT_SEC": "1.5",
+    "VTEMBED_TWELVELABS__MAX_ATTEMPTS": "8",
+}
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory, tools: None) -> Path:
+    folder = tmp_path_factory.mktemp("tl") / "media"
+    mf.speech_media(folder, "talk one", "mp4", text=mf.SPEECH_TEXT)
+    mf.speech_media(folder, "talk two", "wav", text=mf.DEMO_TEXT, lead_silence=11.0)
+    return folder
+
+
+def _serve(**kwargs: object) -> tuple[FakeTwelveLabs, str]:
+    fake = FakeTwelveLabs(api_key=KEY, **kwargs)  # type: ignore[arg-type]
+    return fake, fake.start()
+
+
+def _env(url: str, **extra: str) -> dict[str, str]:
+    return {"TWELVELABS_API_KEY": KEY, "TWELVELABS_BASE_URL": url, **FAST_RETRIES, **extra}
+
+
+def test_every_record_arrives_once_through_faults(media: Path, tmp_path: Path, vtembed) -> None:  # type: ignore[no-untyped-def]
+    fake, url = _serve(faults=("429", "500", "503-date", "slow", "drop"), retry_after_sec=1.0)
+    out = tmp_path / "tl.jsonl"
+    try:
+        run = vtembed(
+            "ingest",
+            str(media),
+            "--embedder",
+            "twelvelabs",
+            "--sink",
+            f"jsonl:{out}",
+            env=_env(url),
+        )
+    finally:
+        fake.stop()
+    assert run.code == 0, run.text
+    assert fake.violations == []
+    recs = records(out)
+    assert max(Counter(r["id"] for r in recs).values()) == 1
+    ok = [a for a in fake.arrivals if a.answer == "ok"]
+    assert len(recs) == len(ok) == len({a.key for a in fake.arrivals})
+    for r in recs:
+        assert r["model_name"] == "Marengo-retrieval-2.7" and r["dim"] == 1024
+        assert len(r["embedding"]) == 1024 and "embedded_from" not in r
+        if r["modality"] == "text":
+            assert r["embedding"] == FakeTwelveLabs.vector_for(r["text"], 1024)
+            assert r["tokens"] <= 77
+        else:
+            assert r["end_sec"] - r["start_sec"] <= 10.0
+    # Every audio segment is embedded from its sound, silent ones too (talk two starts at 11 s).
+    two = sorted(
+        r["start_sec"]
+        for r in recs
+        if r["media"]["title"] == "talk two" and r["modality"] == "audio"
+    )
+    assert two[0] == 0.0 and two[1] == 10.0
+    # Each retry after a 429 or a 503 waited at least what Retry-After asked.
+    by_key: dict[str, list] = {}
+    for a in fake.arrivals:
+        by_key.setdefault(a.key, []).append(a)
+    for tries in by_key.values():
+        assert [t.answer for t in tries] == ["429", "500", "503-date", "slow", "drop", "ok"]
+        assert tries[1].at - tries[0].at >= 1.0
+        assert tries[3].at - tries[2].at >= 2.0
+    # The key appears nowhere a user or a log can see.
+    summary = json.dumps(run.summary)
+    assert KEY not in run.out + run.err + out.read_text() + summary
+
+
+def test_permanent_4xx_fails_the_item_and_rerun_redoes_it(
+    media: Path, tmp_path: Path, vtembed
+) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "tl.jsonl"
+    fake, url = _serve(refuse_text_containing="park")
+    try:
+        first = vtembed(
+            "ingest",
+            str(media),
+            "--embedder",
+            "twelvelabs",
+            "--sink",
+            f"jsonl:{out}",
+            env=_env(url),
+        )
+    finally:
+        fake.stop()
+    assert first.code == 1, first.text
+    assert "HTTP 400 text_refused: we do not embed that" in first.err
+    assert first.summary["items"]["ok"] == 1 and first.summary["items"]["failed"] == 1
+    assert {r["media"]["title"] for r in records(out)} == {"talk one"}
+    fixed, url = _serve()
+    try:
+        second = vtembed(
+            "ingest",
+            str(media),
+            "--embedder",
+            "twelvelabs",
+            "--sink",
+            f"jsonl:{out}",
+            env=_env(url),
+        )
+    finally:
+        fixed.stop()
+    assert second.code == 0, second.text
+    assert second.summary["items"]["done_before"] == 1
+    recs = records(out)
+    assert max(Counter(r["id"] for r in recs).values()) == 1
+    assert {r["media"]["title"] for r in recs} == {"talk one", "talk two"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"wrong_dim": True}, "1025-dim"), ({"not_json": True}, "not JSON")],
+)
+def test_bad_answers_are_item_errors(
+    kwargs: dict, message: str, media: Path, tmp_path: Path, vtembed
+) -> None:  # type: ignore[no-untyped-def]
+    fake, url = _serve(**kwargs)
+    out = tmp_path / "tl.jsonl"
+    try:
+        run = vtembed(
+            "ingest",
+            str(media / "talk two.wav"),
+            "--embedder",
+            "twelvelabs",
+            "--sink",
+            f"jsonl:{out}",
+            env=_env(url),
+        )
+    finally:
+        fake.stop()
+    assert run.code == 1 and message in run.err, run.text
+    assert records(out) == []
+
+
+def test_missing_key_is_a_usage_error_before_any_work(media: Path, vtembed) -> None:  # type: ignore[no-untyped-def]
+    run = vtembed("ingest", str(media), "--embedder", "twelvelabs", env={"TWELVELABS_API_KEY": ""})
+    assert run.code == 2 and "TWELVELABS_API_KEY is not set" in run.err, run.text
+    assert "transcribed" not in run.err
+
+
+def test_key_alone_does_not_switch_the_embedder(media: Path, tmp_path: Path, vtembed) -> None:  # type: ignore[no-untyped-def]
+    run = vtembed(
+        "ingest",
+        str(media / "talk two.wav"),
+        "--sink",
+        f"jsonl:{tmp_path / 'o.jsonl'}",
+        env={"TWELVELABS_API_KEY": KEY},
+    )
+    assert run.code == 0, run.text
+    assert "add --embedder twelvelabs" in run.err and KEY not in run.err
+    assert {r["model_name"] for r in records(tmp_path / "o.jsonl")} == {"all-MiniLM-L6-v2"}
+
+
+def test_dry_run_sends_nothing_and_counts_requests(media: Path, tmp_path: Path, vtembed) -> None:  # type: ignore[no-untyped-def]
+    fake, url = _serve()
+    out = tmp_path / "tl.jsonl"
+    try:
+        run = vtembed(
+            "ingest",
+            str(media),
+            "--embedder",
+            "twelvelabs",
+            "--dry-run",
+            "--twelvelabs-price-audio-per-minute",
+            "0.5",
+            "--sink",
+            f"jsonl:{out}",
+            env={"TWELVELABS_API_KEY": "", "TWELVELABS_BASE_URL": url},
+        )
+    finally:
+        fake.stop()
+    assert run.code == 0, run.text
+    assert fake.arrivals == [] and records(out) == []
+    requests = run.summary["requests"]
+    assert requests["text"] >= 2 and requests["audio"] >= 5
+    assert "would send" in run.err and "estimated cost" in run.err

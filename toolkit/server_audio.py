@@ -1,0 +1,172 @@
+"""Audio for `vtembed serve`: bring an upload or a URL onto the disk within the size limit, then
+cut it into segments the way `ingest` does and give each the words spoken inside it.
+
+ffprobe and ffmpeg need a path, so audio goes to a temporary file; bytes are counted while they
+are written, so an over-large upload or download stops early instead of filling the disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from fastapi import HTTPException, UploadFile
+
+from vtembed.embedder import Embeddable, Embedder
+from vtembed.errors import MediaError, VtembedError
+from vtembed.media import DecodeResult, audio_segments, pcm_windows, probe
+from vtembed.models import AudioSegment, Transcript
+from vtembed.settings import Settings
+from vtembed.transcribe import Transcriber
+
+_CHUNK = 1 << 16
+log = logging.getLogger(__name__)
+
+
+class ApiError(HTTPException):
+    """An error answered the way TwelveLabs answers: the status and JSON `{code, message}`.
+
+    An HTTPException, so FastAPI passes it through even when it is raised while the request
+    body is still being read (the size limit)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(status_code=status, detail=message)
+        self.code = code
+        self.message = message
+
+
+def too_large(what: str, limit_mb: float) -> ApiError:
+    return ApiError(
+        413, "content_too_large", f"{what} is larger than this server's limit of {limit_mb:g} MB"
+    )
+
+
+async def save_upload(upload: UploadFile, dest: Path, limit_mb: float) -> None:
+    """Copy in chunks: the upload may be tens of megabytes and is never held in memory."""
+    limit = mb_to_bytes(limit_mb)
+    if upload.size is not None and upload.size > limit:
+        raise too_large("audio_file", limit_mb)
+    written = 0
+    with dest.open("wb") as out:
+        while chunk := await upload.read(_CHUNK):
+            written += len(chunk)
+            if written > limit:
+                raise too_large("audio_file", limit_mb)
+            out.write(chunk)
+
+
+async def download(url: str, dest: Path, limit_mb: float) -> None:
+    """Fetch `audio_url` under the same limit as an upload; any failure is the client's 400."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ApiError(400, "parameter_invalid", "audio_url must be an http:// or https:// URL")
+    limit = mb_to_bytes(limit_mb)
+    try:
+        async with (
+            httpx.AsyncClient(follow_redirects=True, timeout=30.0) as client,
+            client.stream("GET", url) as response,
+        ):
+            if response.status_code >= 400:
+                raise ApiError(
+                    400, "parameter_invalid", f"audio_url answered HTTP {response.status_code}"
+                )
+            length = response.headers.get("content-length", "")
+            if length.isdigit() and int(length) > limit:
+                raise too_large("audio_url", limit_mb)
+            written = 0
+            with dest.open("wb") as out:
+                async for chunk in response.aiter_bytes(_CHUNK):
+                    written += len(chunk)
+                    if written > limit:
+                        raise too_large("audio_url", limit_mb)
+                    out.write(chunk)
+    except httpx.HTTPError as exc:
+        raise ApiError(400, "parameter_invalid", f"audio_url cannot be fetched: {exc}") from None
+
+
+def mb_to_bytes(limit_mb: float) -> int:
+    return int(limit_mb * 1024 * 1024)
+
+
+class AudioSegmenter:
+    """Turns one audio file into the segments an embedder wants, with their spoken text.
+
+    One per server: the Whisper model is loaded on the first audio request and reused, and a
+    lock keeps requests from using it at the same time (it is not re-entrant)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        transcriber_factory: Callable[[], Transcriber] | None,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.factory = transcriber_factory
+        self._transcriber: Transcriber | None = None
+        self._lock = threading.Lock()
+
+    def segments(self, path: Path, label: str, offset_sec: float) -> list[AudioSegment]:
+        """Blocking (decode, Whisper): call it in a worker thread. `label` names the audio in
+        messages, never the temporary path."""
+        try:
+            info = probe(str(path))
+            decoded = DecodeResult()
+            windows = pcm_windows(info, self.settings.whisper.window_sec, decoded)
+            transcript: Transcript | None = None
+            if self.embedder.audio_embedded_from == "transcript":
+                with self._lock:
+                    transcript = self._get_transcriber().transcribe(windows)
+            else:
+                for _ in windows:  # decode to the end: the decoded length is the true one
+                    pass
+        except MediaError as exc:
+            message = str(exc).replace(str(path), label)
+            raise ApiError(400, "parameter_invalid", f"{label}: {message}") from None
+        if decoded.warning:
+            log.warning("%s: %s", label, decoded.warning)
+        duration = decoded.duration_sec
+        if offset_sec >= duration:
+            raise ApiError(
+                400,
+                "parameter_invalid",
+                f"audio_start_offset_sec ({offset_sec:g}) is not before the end of the audio "
+                f"({duration:.2f} s)",
+            )
+        spans = audio_segments(info, duration - offset_sec, self.embedder.audio_segment_sec)
+        out = []
+        for seg in spans:
+            start, end = round(seg.start_sec + offset_sec, 3), round(seg.end_sec + offset_sec, 3)
+            words = transcript.words_between(start, end) if transcript else ()
+            text = "".join(w.text for w in words).strip()
+            out.append(replace(seg, start_sec=start, end_sec=end, text=text))
+        return [seg for seg in out if self.embedder.wants(seg)]
+
+    def _get_transcriber(self) -> Transcriber:
+        if self._transcriber is None:
+            if self.factory is None:
+                raise ApiError(
+                    400,
+                    "parameter_not_supported",
+                    f"the {self.embedder.name} embedder embeds audio from its transcript, "
+                    "and this server has no transcriber",
+                )
+            try:
+                self._transcriber = self.factory()
+            except VtembedError as exc:
+                raise ApiError(500, "internal_error", f"cannot load Whisper: {exc}") from None
+        return self._transcriber
+
+
+async def embed_all(embedder: Embedder, items: Sequence[Embeddable]) -> list[list[float]]:
+    """In the embedder's own batch size, as the pipeline does."""
+    vectors: list[list[float]] = []
+    size = max(1, embedder.batch_size)
+    for start in range(0, len(items), size):
+        vectors.extend(await embedder.embed(items[start : start + size]))
+    return vectors
