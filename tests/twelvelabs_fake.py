@@ -126,7 +126,7 @@ class FakeTwelveLabs:
                 req,
                 503,
                 {"code": "unavailable", "message": "busy"},
-                {"Retry-After": when, "Date": formatdate(time.time(), usegmt=True)},
+                {"Retry-After": when},
             )
         if self.refuse_text_containing and self.refuse_text_containing in fields.get("text", ""):
             return self._send(req, 400, {"code": "text_refused", "message": "we do not embed that"})
