@@ -1,0 +1,136 @@
+"""The TwelveLabs client's concurrency, measured against a stub endpoint on 127.0.0.1 that only
+sleeps (150 ms per request) and returns vectors: the same planned transcripts and audio segments
+are embedded with the configured concurrency and with one request at a time, in the same run.
+
+Writes benchmarks/results/remote_concurrency.json.
+
+    .venv/bin/python benchmarks/remote_concurrency.py [--minutes 3] [--in-flight 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests import media_factory as mf  # noqa: E402
+from vtembed.media import DecodeResult, pcm_windows, probe  # noqa: E402
+from vtembed.models import AudioSegment, MediaItem  # noqa: E402
+from vtembed.pipeline import Planned, Stages, Transcribed  # noqa: E402
+from vtembed.plugin_manager import build_manager  # noqa: E402
+from vtembed.progress import PlainReporter  # noqa: E402
+from vtembed.registry import build_registry  # noqa: E402
+from vtembed.settings import load_settings  # noqa: E402
+from vtembed.transcribe import Transcriber  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+DELAY_SEC = 0.150
+VECTOR = json.dumps(
+    {
+        "model_name": "Marengo-retrieval-2.7",
+        "text_embedding": {"segments": [{"float": [0.03125] * 1024}]},
+        "audio_embedding": {
+            "segments": [{"float": [0.03125] * 1024, "start_offset_sec": 0, "end_offset_sec": 10}]
+        },
+    }
+).encode()
+
+
+class _Stub(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        time.sleep(DELAY_SEC)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(VECTOR)))
+        self.end_headers()
+        self.wfile.write(VECTOR)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def plan(media: Path, settings: Any, registry: Any) -> Planned:
+    """Transcribe once; both measured runs embed exactly this plan."""
+    info = probe(str(media))
+    decoded = DecodeResult()
+    transcript = Transcriber(settings.whisper).transcribe(pcm_windows(info, 300.0, decoded))
+    item = MediaItem(id="bench", uri=media.as_uri(), title=media.stem, source="local")
+    embedder = registry.embedder("twelvelabs")(settings)
+    stages = Stages(settings, {}, None, embedder, None, None, PlainReporter(quiet=True))  # type: ignore[arg-type]
+    planned = stages.plan(Transcribed(item, info, decoded.duration_sec, transcript))
+    assert any(isinstance(x, AudioSegment) for x in planned.inputs)
+    return planned
+
+
+def embed_seconds(planned: Planned, registry: Any, base: dict, in_flight: int) -> float:
+    settings = load_settings(
+        {**base, "twelvelabs": {**base["twelvelabs"], "max_in_flight": in_flight}},
+        None,
+        registry.settings_sections(),
+    )
+    embedder = registry.embedder("twelvelabs")(settings)
+    stages = Stages(settings, {}, None, embedder, None, None, PlainReporter(quiet=True))  # type: ignore[arg-type]
+
+    async def run() -> float:
+        started = time.perf_counter()
+        records = await stages.embed(planned)
+        assert len(records) == len(planned.inputs)
+        await embedder.aclose()
+        return time.perf_counter() - started
+
+    return asyncio.run(run())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument("--in-flight", type=int, default=8)
+    args = parser.parse_args()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1.3"
+    with tempfile.TemporaryDirectory() as tmp:
+        media = mf.long_speech_wav(Path(tmp) / "speech.wav", args.minutes)
+        base = {"embedder": "twelvelabs", "twelvelabs": {"base_url": url, "api_key": "bench-key"}}
+        registry = build_registry(build_manager())
+        settings = load_settings(base, None, registry.settings_sections())
+        planned = plan(media, settings, registry)
+        sequential = embed_seconds(planned, registry, base, 1)
+        concurrent = embed_seconds(planned, registry, base, args.in_flight)
+    server.shutdown()
+    requests = len(planned.inputs)
+    result = {
+        "benchmark": "remote_concurrency",
+        "stub_delay_sec": DELAY_SEC,
+        "requests": requests,
+        "sequential_sec": round(sequential, 3),
+        "concurrent_sec": round(concurrent, 3),
+        "in_flight": args.in_flight,
+        "speedup_concurrent_vs_sequential": round(sequential / concurrent, 2),
+        "cores": os.cpu_count(),
+        "machine": platform.machine(),
+        "command": " ".join(["benchmarks/remote_concurrency.py", *sys.argv[1:]]),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "remote_concurrency.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
