@@ -58,7 +58,7 @@ def vtembed(cache_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type:
             **(env or {}),
         }
         argv = [sys.executable, "-m", "vtembed", *args]
-        if args and args[0] == "ingest":
+        if "ingest" in args:
             argv += ["--summary-json", str(summary), "--progress", "plain"]
         proc = subprocess.run(argv, capture_output=True, text=True, env=full_env, timeout=timeout)
         data = json.loads(summary.read_text()) if summary.exists() else {}

@@ -43,6 +43,7 @@ def test_every_record_arrives_once_through_faults(media: Path, tmp_path: Path, v
     out = tmp_path / "tl.jsonl"
     try:
         run = vtembed(
+            "--verbose",  # debug logging on: the key must stay out of every log line too
             "ingest",
             str(media),
             "--embedder",
