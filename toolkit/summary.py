@@ -78,18 +78,20 @@ class RunSummary:
         )
         return f"{line}; {cost}" if cost else line
 
-    def lines(self, sink: str) -> list[str]:
+    def lines(self, sink: str, dry_run: bool = False) -> list[str]:
         total = self.ok + self.failed + self.done_before
         if total == 0:
             return [f"nothing to do: no media found ({self.skipped} other files skipped)"]
         plural = "s" if total != 1 else ""
-        items = f"{total} item{plural}: {self.ok} done now, {self.done_before} done before, "
+        now = "planned (dry run)" if dry_run else "done now"
+        items = f"{total} item{plural}: {self.ok} {now}, {self.done_before} done before, "
         items += f"{self.failed} failed; {self.skipped} non-media files skipped"
         hours = self.audio_seconds / 3600
         speed = self.audio_seconds / self.wall_seconds if self.wall_seconds else 0.0
+        written = f"{self.records_written} records written to {sink}"
         lines = [
             items,
-            f"{self.records_written} records written to {sink}",
+            "no records written (dry run)" if dry_run else written,
             f"{hours:.2f} h of audio in {_clock(self.wall_seconds)} ({speed:.1f}x real time)",
         ]
         if self.ok == 0 and self.failed == 0:

@@ -115,7 +115,7 @@ def run_ingest(app: AppContext, settings: Settings, locators: list[str]) -> RunS
     finally:
         state.close()
         the_sink.close()
-    for line in summary.lines(the_sink.describe()):
+    for line in summary.lines(the_sink.describe(), settings.dry_run):
         reporter.info(line)
     if settings.dry_run:
         reporter.info(summary.dry_run_line(the_embedder.estimate_cost))
