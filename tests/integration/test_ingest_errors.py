@@ -136,3 +136,19 @@ def test_named_file_that_is_not_media_is_an_error(tmp_path: Path, vtembed) -> No
     notes.write_text("just words")
     run = vtembed("ingest", str(notes), "--sink", f"jsonl:{tmp_path / 'o.jsonl'}")
     assert run.code == 1 and f"error: {notes}: not readable as media" in run.err, run.text
+
+
+def test_from_file_reads_locators_and_skips_comments(tmp_path: Path, vtembed) -> None:  # type: ignore[no-untyped-def]
+    media = tmp_path / "media"
+    wav = mf.speech_media(media, "listed", "wav", text=mf.DEMO_TEXT)
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"# archive list\n\n  {wav}  \n# {tmp_path / 'missing.mp4'}\n")
+    out = tmp_path / "o.jsonl"
+    run = vtembed("ingest", "--from-file", str(listing), "--sink", f"jsonl:{out}")
+    assert run.code == 0, run.text
+    assert {r["media"]["title"] for r in records(out)} == {"listed"}
+    missing = vtembed("ingest", "--from-file", str(tmp_path / "nope.txt"))
+    assert missing.code == 2 and "nope.txt" in missing.err
+    (tmp_path / "comments.txt").write_text("# nothing here yet\n\n")
+    nothing = vtembed("ingest", "--from-file", str(tmp_path / "comments.txt"))
+    assert nothing.code == 2 and "nothing to ingest" in nothing.err

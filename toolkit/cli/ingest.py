@@ -11,6 +11,7 @@ from vtembed import __version__
 from vtembed.cli.context import AppContext, app_context
 from vtembed.cli.plugin_options import with_section_options
 from vtembed.discovery import discover
+from vtembed.errors import UsageError
 from vtembed.executors.local import LocalExecutor
 from vtembed.pipeline import Stages
 from vtembed.progress import Reporter, make_reporter
@@ -27,11 +28,15 @@ def register(app: typer.Typer, sections: list[PluginSection]) -> None:
 def ingest(
     ctx: typer.Context,
     locators: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
-            help="Files, folders (walked recursively) or glob patterns.", metavar="LOCATOR"
+            help="Files, folders (walked recursively), glob patterns or URLs.", metavar="LOCATOR"
         ),
-    ],
+    ] = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option(help="Read more locators from this file, one per line (# comments)."),
+    ] = None,
     sink: Annotated[
         str | None,
         typer.Option(
@@ -77,13 +82,26 @@ def ingest(
         dry_run=dry_run or None,
         **(section_flags or {}),
     )
-    summary = run_ingest(app, settings, locators)
+    summary = run_ingest(app, settings, [*(locators or []), *read_locators(from_file)])
     if summary_json:
         summary.write_json(summary_json)
     raise typer.Exit(summary.exit_code)
 
 
+def read_locators(path: Path | None) -> list[str]:
+    """Locators from a list file: one per line; blank lines and `#` comments are ignored."""
+    if path is None:
+        return []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"--from-file {path}: {exc.strerror}") from None
+    return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+
+
 def run_ingest(app: AppContext, settings: Settings, locators: list[str]) -> RunSummary:
+    if not locators:
+        raise UsageError("nothing to ingest: give files, folders, globs or URLs, or --from-file")
     registry = app.registry
     embedder_cls = registry.embedder(settings.embedder)
     sink_cls, target = registry.sink(settings.sink)
