@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import logging
 import os
 import re
-import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
@@ -28,15 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from vtembed.clip_tokens import get_counter
 from vtembed.embedder import Embedder
 from vtembed.models import TextChunk
-from vtembed.server_audio import (
-    ApiError,
-    AudioSegmenter,
-    download,
-    embed_all,
-    mb_to_bytes,
-    save_upload,
-    too_large,
-)
+from vtembed.server_audio import ApiError, AudioService, mb_to_bytes, too_large
 from vtembed.settings import Settings
 from vtembed.transcribe import Transcriber
 
@@ -44,7 +33,6 @@ API_KEY_ENV = "VTEMBED_SERVE_API_KEY"
 OPEN_PATHS = frozenset({"/healthz"})
 _FORM_ALLOWANCE = 1024 * 1024  # text fields and multipart framing, on top of the upload limit
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "content_too_large"}
-log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -70,7 +58,8 @@ def create_app(
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    segmenter = AudioSegmenter(settings, embedder, transcriber_factory)
+    app.add_exception_handler(Exception, _unexpected)
+    audio = AudioService(settings, embedder, transcriber_factory)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -116,32 +105,9 @@ def create_app(
             [vector] = await embedder.embed([chunk])
             body["text_embedding"] = {"segments": [{"float": vector}]}
         if audio_file is not None or audio_url:
-            with tempfile.TemporaryDirectory(prefix="vtembed-serve-") as tmp:
-                path = Path(tmp) / "audio"
-                if audio_file is not None:
-                    await save_upload(audio_file, path, limit_mb)
-                    label, meta = "audio_file", {"input_filename": audio_file.filename}
-                else:
-                    await download(str(audio_url), path, limit_mb)
-                    label, meta = "audio_url", {"input_url": audio_url}
-                segments = await asyncio.to_thread(
-                    segmenter.segments, path, label, audio_start_offset_sec
-                )
-                # Inside the block: an embedder that reads the sound cuts it from this file.
-                vectors = await embed_all(embedder, segments)
-            result: dict[str, Any] = {
-                "segments": [
-                    {"float": v, "start_offset_sec": s.start_sec, "end_offset_sec": s.end_sec}
-                    for s, v in zip(segments, vectors, strict=True)
-                ],
-                "metadata": meta,
-            }
-            if not segments and embedder.audio_embedded_from == "transcript":
-                result["error_message"] = (
-                    f"no speech found: the {embedder.name} embedder embeds audio from its "
-                    "transcript"
-                )
-            body["audio_embedding"] = result
+            body["audio_embedding"] = await audio.embedding(
+                audio_file, audio_url, audio_start_offset_sec
+            )
         return body
 
     return app
@@ -257,6 +223,11 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return _reply(exc.status_code, code, str(exc.detail))
 
 
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    """Still `{code, message}`; Starlette re-raises afterwards, so the traceback is logged."""
+    return _reply(500, "internal_error", f"{type(exc).__name__}: {exc}")
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     """FastAPI's 422 becomes TwelveLabs' 400 with `parameter_not_provided` / `parameter_invalid`."""
     assert isinstance(exc, RequestValidationError)
@@ -266,5 +237,8 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         return _reply(
             400, "parameter_not_provided", f"required but not provided: {', '.join(missing)}"
         )
-    problems = "; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in errors)
+    problems = "; ".join(
+        f"{e['loc'][-1]}: {'must be a file upload' if 'UploadFile' in e['msg'] else e['msg']}"
+        for e in errors
+    )
     return _reply(400, "parameter_invalid", problems)

@@ -7,11 +7,14 @@ are written, so an over-large upload or download stops early instead of filling 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -93,8 +96,9 @@ def mb_to_bytes(limit_mb: float) -> int:
     return int(limit_mb * 1024 * 1024)
 
 
-class AudioSegmenter:
-    """Turns one audio file into the segments an embedder wants, with their spoken text.
+class AudioService:
+    """Turns uploaded or linked audio into the segments an embedder wants, with their spoken text,
+    and embeds them.
 
     One per server: the Whisper model is loaded on the first audio request and reused, and a
     lock keeps requests from using it at the same time (it is not re-entrant)."""
@@ -111,11 +115,43 @@ class AudioSegmenter:
         self._transcriber: Transcriber | None = None
         self._lock = threading.Lock()
 
+    async def embedding(
+        self, upload: UploadFile | None, url: str | None, offset_sec: float
+    ) -> dict[str, Any]:
+        """The `audio_embedding` object of the response (SDK type `AudioEmbeddingResult`)."""
+        limit_mb = self.settings.serve.max_upload_mb
+        with tempfile.TemporaryDirectory(prefix="vtembed-serve-") as tmp:
+            path = Path(tmp) / "audio"
+            if upload is not None:
+                await save_upload(upload, path, limit_mb)
+                label, meta = "audio_file", {"input_filename": upload.filename}
+            else:
+                await download(str(url), path, limit_mb)
+                label, meta = "audio_url", {"input_url": url}
+            segments = await asyncio.to_thread(self.segments, path, label, offset_sec)
+            # Still inside the block: an embedder that reads the sound cuts it from this file.
+            vectors = await _embed_all(self.embedder, segments)
+        result: dict[str, Any] = {
+            "segments": [
+                {"float": v, "start_offset_sec": s.start_sec, "end_offset_sec": s.end_sec}
+                for s, v in zip(segments, vectors, strict=True)
+            ],
+            "metadata": meta,
+        }
+        if not segments and self.embedder.audio_embedded_from == "transcript":
+            result["error_message"] = (
+                f"no speech found: the {self.embedder.name} embedder embeds audio from its "
+                "transcript"
+            )
+        return result
+
     def segments(self, path: Path, label: str, offset_sec: float) -> list[AudioSegment]:
         """Blocking (decode, Whisper): call it in a worker thread. `label` names the audio in
         messages, never the temporary path."""
         try:
             info = probe(str(path))
+            if info.duration_sec and offset_sec >= info.duration_sec:  # say so before decoding
+                raise _past_end(offset_sec, info.duration_sec)
             decoded = DecodeResult()
             windows = pcm_windows(info, self.settings.whisper.window_sec, decoded)
             transcript: Transcript | None = None
@@ -126,18 +162,13 @@ class AudioSegmenter:
                 for _ in windows:  # decode to the end: the decoded length is the true one
                     pass
         except MediaError as exc:
-            message = str(exc).replace(str(path), label)
+            message = str(exc).replace(f"{path}: ", "").replace(str(path), label)
             raise ApiError(400, "parameter_invalid", f"{label}: {message}") from None
         if decoded.warning:
             log.warning("%s: %s", label, decoded.warning)
         duration = decoded.duration_sec
         if offset_sec >= duration:
-            raise ApiError(
-                400,
-                "parameter_invalid",
-                f"audio_start_offset_sec ({offset_sec:g}) is not before the end of the audio "
-                f"({duration:.2f} s)",
-            )
+            raise _past_end(offset_sec, duration)
         spans = audio_segments(info, duration - offset_sec, self.embedder.audio_segment_sec)
         out = []
         for seg in spans:
@@ -163,7 +194,16 @@ class AudioSegmenter:
         return self._transcriber
 
 
-async def embed_all(embedder: Embedder, items: Sequence[Embeddable]) -> list[list[float]]:
+def _past_end(offset_sec: float, duration_sec: float) -> ApiError:
+    return ApiError(
+        400,
+        "parameter_invalid",
+        f"audio_start_offset_sec ({offset_sec:g}) is not before the end of the audio "
+        f"({duration_sec:.2f} s)",
+    )
+
+
+async def _embed_all(embedder: Embedder, items: Sequence[Embeddable]) -> list[list[float]]:
     """In the embedder's own batch size, as the pipeline does."""
     vectors: list[list[float]] = []
     size = max(1, embedder.batch_size)

@@ -3,10 +3,13 @@ embedder, for running TwelveLabs clients with no key and no network."""
 
 from __future__ import annotations
 
+import errno
 import os
 import shlex
+import signal
 import socket
-from typing import Annotated
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +17,10 @@ from vtembed.cli.context import app_context
 from vtembed.server import API_KEY_ENV, create_app
 from vtembed.settings import Settings
 from vtembed.transcribe import Transcriber
+
+if TYPE_CHECKING:
+    import uvicorn
+    from fastapi import FastAPI
 
 
 def register(app: typer.Typer) -> None:
@@ -38,8 +45,6 @@ def serve(
     Point any TwelveLabs client at http://HOST:PORT/v1.3. Set VTEMBED_SERVE_API_KEY to require
     that key in the x-api-key header. Ctrl-C stops the server.
     """
-    import uvicorn  # only this command needs it
-
     context = app_context(ctx)
     settings = context.settings(embedder=embedder, model=model, serve__host=host, serve__port=port)
     embedder_cls = context.registry.embedder(settings.embedder)
@@ -48,9 +53,7 @@ def serve(
     the_embedder = embedder_cls(settings, settings.model or None)
     app = create_app(settings, the_embedder, lambda: Transcriber(settings.whisper))
     typer.echo(_banner(settings, sock, the_embedder.describe(), the_embedder.model_name))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=settings.serve.host, port=settings.serve.port, log_level="warning")
-    )
+    server = _server(app, settings)
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn shuts down gracefully, then re-raises the SIGINT
@@ -60,7 +63,33 @@ def serve(
     typer.echo("vtembed serve: stopped", err=True)
 
 
+def _server(app: FastAPI, settings: Settings) -> uvicorn.Server:
+    import uvicorn  # only this command needs it
+
+    class Server(uvicorn.Server):
+        """Says why a Ctrl-C seems to wait, and makes a second one leave at once: a forced
+        uvicorn shutdown cancels running requests and prints a traceback for each."""
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if sig == signal.SIGINT and self.should_exit:
+                typer.echo("vtembed serve: stopped; requests in progress abandoned", err=True)
+                os._exit(130)
+            if sig == signal.SIGINT and self.server_state.tasks:
+                typer.echo(
+                    f"vtembed serve: stopping after the {len(self.server_state.tasks)} "
+                    "request(s) in progress; Ctrl-C again to abandon them",
+                    err=True,
+                )
+            super().handle_exit(sig, frame)
+
+    host, port = settings.serve.host, settings.serve.port
+    return Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+
+
 def _bind(host: str, port: int) -> socket.socket:
+    if not 0 <= port <= 65535:  # getaddrinfo would silently wrap it around
+        typer.echo(f"error: port {port} is not between 0 and 65535", err=True)
+        raise typer.Exit(2)
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
@@ -71,11 +100,9 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.listen(128)
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        typer.echo(
-            f"error: cannot listen on {host}:{port}: {reason}; "
-            "stop what uses it or pick another --port",
-            err=True,
-        )
+        hint = "stop what uses it or pick another --port" if exc.errno == errno.EADDRINUSE else ""
+        hint = hint or "check --host and --port (serve.host, serve.port)"
+        typer.echo(f"error: cannot listen on {host}:{port}: {reason}; {hint}", err=True)
         raise typer.Exit(2) from None
     return sock
 
@@ -84,9 +111,11 @@ def _banner(settings: Settings, sock: socket.socket, describe: str, model_name: 
     """One line: where, what, whether a key is needed, and a request to paste."""
     host = settings.serve.host
     port = sock.getsockname()[1]
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    everywhere = host in ("0.0.0.0", "::", "")
+    shown = "127.0.0.1" if everywhere else host
     shown = f"[{shown}]" if ":" in shown else shown
     base = f"http://{shown}:{port}/v1.3"
+    where = f"{base} (all interfaces)" if everywhere else base
     key = os.environ.get(API_KEY_ENV)
     auth = f"x-api-key required (${API_KEY_ENV})" if key else "no API key required"
     header = f' -H "x-api-key: ${API_KEY_ENV}"' if key else ""
@@ -94,4 +123,4 @@ def _banner(settings: Settings, sock: socket.socket, describe: str, model_name: 
         f"curl{header} -F model_name={shlex.quote(model_name)} "
         f"-F 'text=a man walks his dog' {base}/embed"
     )
-    return f"vtembed serve: {base} (POST /embed); {describe}; {auth}; try: {curl}"
+    return f"vtembed serve: {where} (POST /embed); {describe}; {auth}; try: {curl}"
