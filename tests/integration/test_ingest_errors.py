@@ -90,7 +90,7 @@ def test_speech_after_silence_and_music_is_stamped_at_30s(
         (["ingest", ".", "--sink", "parquet:x"], "unknown sink 'parquet'"),
         (["ingest", ".", "--embedder", "nope"], "unknown embedder 'nope'"),
         (["ingest", ".", "--model", "nope"], "unknown model 'nope'"),
-        (["ingest"], "Usage"),
+        (["ingest"], "nothing to ingest"),
         (["ingest", ".", "--frobnicate"], "No such option"),
     ],
 )

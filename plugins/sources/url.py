@@ -1,0 +1,130 @@
+"""Remote media at http(s) URLs: one item per URL, downloaded into a cache when it is opened.
+
+Discovery sends one HEAD (never a GET) so that an item carries its version (ETag, else
+Last-Modified) and its Content-Disposition name before any work: an unchanged URL that is done
+is then skipped without downloading, and a changed one is redone. A server that refuses HEAD
+still works; its item is named from the URL and the GET decides. Any other URL scheme is claimed
+only to say clearly that it is unsupported, instead of "no such file".
+"""
+
+from __future__ import annotations
+
+import email.message
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
+
+import httpx
+from pydantic import BaseModel, Field
+
+from vtembed import hookimpl
+from vtembed.errors import MediaError
+from vtembed.models import MediaItem, stable_id
+from vtembed.plugins.sources.downloads import (
+    download,
+    extension_of,
+    open_response,
+    status_error,
+    validator_of,
+)
+from vtembed.settings import PluginSection, section
+from vtembed.source import Failed, Found, Source
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_SUPPORTED = ("http", "https")
+_GONE = (404, 410)
+
+
+class UrlSettings(BaseModel):
+    cache_dir: str = Field("", description="Download cache; empty: <cache_dir>/downloads.")
+    max_redirects: int = Field(10, ge=0, description="Redirects followed per request.")
+    connect_timeout_sec: float = Field(10.0, gt=0, description="Seconds to connect.")
+    read_timeout_sec: float = Field(60.0, gt=0, description="Seconds to wait for an answer.")
+    stall_sec: float = Field(30.0, gt=0, description="A body with no bytes this long stalled.")
+    max_attempts: int = Field(4, ge=1, description="Attempts per download before it fails.")
+    backoff_max_sec: float = Field(30.0, gt=0, description="Longest wait between attempts.")
+    max_size_mb: float = Field(4096.0, gt=0, description="Largest download, in MiB.")
+
+
+SECTION = PluginSection("url", UrlSettings)
+
+
+class UrlSource(Source):
+    name = "url"
+    priority = 10
+    settings_section = SECTION
+
+    @classmethod
+    def accepts(cls, locator: str) -> bool:
+        match = _SCHEME.match(locator)
+        return match is not None and match.group(1).lower() != "file"
+
+    def discover(self, locator: str) -> Iterator[Found]:
+        scheme = locator.split("://", 1)[0].lower()
+        if scheme not in _SUPPORTED:
+            yield Failed(locator, f"unsupported URL scheme {scheme!r}: only http and https")
+            return
+        try:
+            headers = _head(locator, section(self.settings, SECTION.name))
+        except MediaError as exc:
+            yield Failed(locator, str(exc))
+            return
+        yield item_for(locator, headers)
+
+    def open(self, item: MediaItem) -> Path:
+        return download(item.uri, self.settings, item.fingerprint)
+
+
+def item_for(url: str, headers: httpx.Headers | None = None) -> MediaItem:
+    """The item of one URL; `headers` (from a HEAD, if any) give its version and name."""
+    headers = headers if headers is not None else httpx.Headers()
+    return MediaItem(
+        id=stable_id("url", url),
+        uri=url,
+        title=title_for(url, headers),
+        source=UrlSource.name,
+        fingerprint=validator_of(headers),
+    )
+
+
+def title_for(url: str, headers: httpx.Headers) -> str:
+    """The Content-Disposition file name, else the URL's last path segment, without extension."""
+    name = _disposition_name(headers.get("content-disposition", ""))
+    if not name:
+        parts = urlsplit(url)
+        name = unquote(PurePosixPath(parts.path).name, errors="replace") or parts.hostname or url
+    extension = extension_of(name)
+    return name[: -len(extension)] if extension and len(name) > len(extension) else name
+
+
+def _disposition_name(value: str) -> str:
+    """`filename*=UTF-8''...` (RFC 6266) or `filename="..."`; any folder part is dropped."""
+    if not value:
+        return ""
+    message = email.message.Message()
+    message["content-disposition"] = value
+    name = message.get_filename() or ""
+    return name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+
+
+def _head(url: str, config: UrlSettings) -> httpx.Headers | None:
+    """Headers of a HEAD, or None when the server will not say (the GET decides then).
+
+    Only answers that a GET would repeat fail discovery: gone (404, 410) and redirect trouble.
+    """
+    try:
+        response = open_response("HEAD", url, config)
+    except httpx.HTTPError:
+        return None
+    try:
+        if response.status_code in _GONE:
+            raise status_error(response) or MediaError(f"HTTP {response.status_code}")
+        return response.headers if response.is_success else None
+    finally:
+        response.close()
+
+
+@hookimpl
+def vtembed_register_sources(register: Callable[[type[Source]], None]) -> None:
+    register(UrlSource)
