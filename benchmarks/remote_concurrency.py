@@ -12,8 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import sys
 import tempfile
 import threading
@@ -25,6 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.results_file import write_result  # noqa: E402
 from tests import media_factory as mf  # noqa: E402
 from vtembed.media import DecodeResult, pcm_windows, probe  # noqa: E402
 from vtembed.models import AudioSegment, MediaItem  # noqa: E402
@@ -35,7 +34,6 @@ from vtembed.registry import build_registry  # noqa: E402
 from vtembed.settings import load_settings  # noqa: E402
 from vtembed.transcribe import Transcriber  # noqa: E402
 
-RESULTS = ROOT / "benchmarks" / "results"
 DELAY_SEC = 0.150
 VECTOR = json.dumps(
     {
@@ -115,21 +113,17 @@ def main() -> None:
         concurrent = embed_seconds(planned, registry, base, args.in_flight)
     server.shutdown()
     requests = len(planned.inputs)
-    result = {
-        "benchmark": "remote_concurrency",
-        "stub_delay_sec": DELAY_SEC,
-        "requests": requests,
-        "sequential_sec": round(sequential, 3),
-        "concurrent_sec": round(concurrent, 3),
-        "in_flight": args.in_flight,
-        "speedup_concurrent_vs_sequential": round(sequential / concurrent, 2),
-        "cores": os.cpu_count(),
-        "machine": platform.machine(),
-        "command": " ".join(["benchmarks/remote_concurrency.py", *sys.argv[1:]]),
-    }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "remote_concurrency.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_result(
+        "remote_concurrency",
+        {
+            "stub_delay_sec": DELAY_SEC,
+            "requests": requests,
+            "sequential_sec": round(sequential, 3),
+            "concurrent_sec": round(concurrent, 3),
+            "in_flight": args.in_flight,
+            "speedup_concurrent_vs_sequential": round(sequential / concurrent, 2),
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -29,31 +29,46 @@ def media(tmp_path_factory: pytest.TempPathFactory, tools: None) -> Path:
     return folder
 
 
-def _serve(**kwargs: object) -> tuple[FakeTwelveLabs, str]:
-    fake = FakeTwelveLabs(api_key=KEY, **kwargs)  # type: ignore[arg-type]
-    return fake, fake.start()
-
-
-def _env(url: str, **extra: str) -> dict[str, str]:
-    return {"TWELVELABS_API_KEY": KEY, "TWELVELABS_BASE_URL": url, **FAST_RETRIES, **extra}
-
-
-def test_every_record_arrives_once_through_faults(media: Path, tmp_path: Path, vtembed) -> None:  # type: ignore[no-untyped-def]
-    fake, url = _serve(faults=("429", "500", "503-date", "slow", "drop"), retry_after_sec=1.0)
-    out = tmp_path / "tl.jsonl"
+def _ingest(
+    vtembed,
+    target: Path,
+    out: Path,
+    *options: str,
+    key: str = KEY,  # type: ignore[no-untyped-def]
+    root: tuple[str, ...] = (),
+    **fake_kwargs: object,
+):
+    """Run `vtembed ingest --embedder twelvelabs` against a fresh fake service; return both."""
+    fake = FakeTwelveLabs(api_key=KEY, **fake_kwargs)  # type: ignore[arg-type]
+    env = {"TWELVELABS_API_KEY": key, "TWELVELABS_BASE_URL": fake.start(), **FAST_RETRIES}
     try:
         run = vtembed(
-            "--verbose",  # debug logging on: the key must stay out of every log line too
+            *root,
             "ingest",
-            str(media),
+            str(target),
             "--embedder",
             "twelvelabs",
             "--sink",
             f"jsonl:{out}",
-            env=_env(url),
+            *options,
+            env=env,
         )
     finally:
         fake.stop()
+    return run, fake
+
+
+def test_every_record_arrives_once_through_faults(media: Path, tmp_path: Path, vtembed) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "tl.jsonl"
+    # --verbose: debug logging on, and the key must stay out of every log line too.
+    run, fake = _ingest(
+        vtembed,
+        media,
+        out,
+        root=("--verbose",),
+        faults=("429", "500", "503-date", "slow", "drop"),
+        retry_after_sec=1.0,
+    )
     assert run.code == 0, run.text
     assert fake.violations == []
     recs = records(out)
@@ -92,36 +107,12 @@ def test_permanent_4xx_fails_the_item_and_rerun_redoes_it(
     media: Path, tmp_path: Path, vtembed
 ) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "tl.jsonl"
-    fake, url = _serve(refuse_text_containing="park")
-    try:
-        first = vtembed(
-            "ingest",
-            str(media),
-            "--embedder",
-            "twelvelabs",
-            "--sink",
-            f"jsonl:{out}",
-            env=_env(url),
-        )
-    finally:
-        fake.stop()
+    first, _ = _ingest(vtembed, media, out, refuse_text_containing="park")
     assert first.code == 1, first.text
     assert "HTTP 400 text_refused: we do not embed that" in first.err
     assert first.summary["items"]["ok"] == 1 and first.summary["items"]["failed"] == 1
     assert {r["media"]["title"] for r in records(out)} == {"talk one"}
-    fixed, url = _serve()
-    try:
-        second = vtembed(
-            "ingest",
-            str(media),
-            "--embedder",
-            "twelvelabs",
-            "--sink",
-            f"jsonl:{out}",
-            env=_env(url),
-        )
-    finally:
-        fixed.stop()
+    second, _ = _ingest(vtembed, media, out)
     assert second.code == 0, second.text
     assert second.summary["items"]["done_before"] == 1
     recs = records(out)
@@ -136,20 +127,8 @@ def test_permanent_4xx_fails_the_item_and_rerun_redoes_it(
 def test_bad_answers_are_item_errors(
     kwargs: dict, message: str, media: Path, tmp_path: Path, vtembed
 ) -> None:  # type: ignore[no-untyped-def]
-    fake, url = _serve(**kwargs)
     out = tmp_path / "tl.jsonl"
-    try:
-        run = vtembed(
-            "ingest",
-            str(media / "talk two.wav"),
-            "--embedder",
-            "twelvelabs",
-            "--sink",
-            f"jsonl:{out}",
-            env=_env(url),
-        )
-    finally:
-        fake.stop()
+    run, _ = _ingest(vtembed, media / "talk two.wav", out, **kwargs)
     assert run.code == 1 and message in run.err, run.text
     assert records(out) == []
 
@@ -174,23 +153,10 @@ def test_key_alone_does_not_switch_the_embedder(media: Path, tmp_path: Path, vte
 
 
 def test_dry_run_sends_nothing_and_counts_requests(media: Path, tmp_path: Path, vtembed) -> None:  # type: ignore[no-untyped-def]
-    fake, url = _serve()
     out = tmp_path / "tl.jsonl"
-    try:
-        run = vtembed(
-            "ingest",
-            str(media),
-            "--embedder",
-            "twelvelabs",
-            "--dry-run",
-            "--twelvelabs-price-audio-per-minute",
-            "0.5",
-            "--sink",
-            f"jsonl:{out}",
-            env={"TWELVELABS_API_KEY": "", "TWELVELABS_BASE_URL": url},
-        )
-    finally:
-        fake.stop()
+    run, fake = _ingest(
+        vtembed, media, out, "--dry-run", "--twelvelabs-price-audio-per-minute", "0.5", key=""
+    )
     assert run.code == 0, run.text
     assert fake.arrivals == [] and records(out) == []
     requests = run.summary["requests"]

@@ -9,6 +9,7 @@ import typer
 
 from vtembed import __version__
 from vtembed.cli.context import AppContext, app_context
+from vtembed.cli.options import EmbedderOption, ModelOption, WhisperModelOption
 from vtembed.cli.plugin_options import with_section_options
 from vtembed.discovery import discover
 from vtembed.errors import UsageError
@@ -43,15 +44,9 @@ def ingest(
             help="Where records go, SCHEME:TARGET. [default: jsonl:vtembed-out/embeddings.jsonl]"
         ),
     ] = None,
-    embedder: Annotated[
-        str | None, typer.Option(help="Embedder plugin. [default: local (offline)]")
-    ] = None,
-    model: Annotated[
-        str | None, typer.Option(help="Embedding model. [default: the embedder's own]")
-    ] = None,
-    whisper_model: Annotated[
-        str | None, typer.Option(help="Whisper model directory. [default: bundled tiny.en]")
-    ] = None,
+    embedder: EmbedderOption = None,
+    model: ModelOption = None,
+    whisper_model: WhisperModelOption = None,
     progress: Annotated[
         str | None, typer.Option(help="auto | rich | plain | none. [default: auto]")
     ] = None,

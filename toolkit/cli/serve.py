@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vtembed.cli.context import app_context
+from vtembed.cli.options import EmbedderOption, ModelOption
 from vtembed.server import API_KEY_ENV, create_app
 from vtembed.settings import Settings
 from vtembed.transcribe import Transcriber
@@ -33,12 +34,8 @@ def serve(
         str | None, typer.Option(help="Address to listen on. [default: 127.0.0.1]")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on. [default: 8765]")] = None,
-    embedder: Annotated[
-        str | None, typer.Option(help="Embedder plugin. [default: local (offline)]")
-    ] = None,
-    model: Annotated[
-        str | None, typer.Option(help="Embedding model. [default: the embedder's own]")
-    ] = None,
+    embedder: EmbedderOption = None,
+    model: ModelOption = None,
 ) -> None:
     """Answer the TwelveLabs embed API v1.3 (POST /v1.3/embed) on this machine.
 

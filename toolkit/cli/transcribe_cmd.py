@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from vtembed.cli.context import app_context
+from vtembed.cli.options import WhisperModelOption
 from vtembed.errors import MediaError, UsageError
 from vtembed.media import DecodeResult, pcm_windows, probe
 from vtembed.subtitles import render
@@ -30,9 +31,7 @@ def transcribe(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="An audio or video file.")],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.txt,
-    whisper_model: Annotated[
-        str | None, typer.Option(help="Whisper model directory. [default: bundled tiny.en]")
-    ] = None,
+    whisper_model: WhisperModelOption = None,
 ) -> None:
     """Print the transcript with absolute timestamps (txt, srt, vtt or json)."""
     settings = app_context(ctx).settings(whisper__model=whisper_model)

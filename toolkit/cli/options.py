@@ -1,0 +1,18 @@
+"""Options several commands share, declared once so their names and help stay the same."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+EmbedderOption = Annotated[
+    str | None, typer.Option("--embedder", help="Embedder plugin. [default: local (offline)]")
+]
+ModelOption = Annotated[
+    str | None, typer.Option("--model", help="Embedding model. [default: the embedder's own]")
+]
+WhisperModelOption = Annotated[
+    str | None,
+    typer.Option("--whisper-model", help="Whisper model directory. [default: bundled tiny.en]"),
+]
