@@ -7,7 +7,9 @@ Every locator is matched to a source up front, so a typo or an unclaimed locator
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+from vtembed.errors import UsageError
 from vtembed.models import MediaItem
 from vtembed.registry import Registry
 from vtembed.settings import Settings
@@ -24,10 +26,12 @@ class Discovery:
 
 def discover(locators: list[str], registry: Registry, settings: Settings) -> Discovery:
     chosen = [(locator, registry.source_for(locator)) for locator in locators]
+    since = parse_since(settings.since)
     found = Discovery()
     seen: set[str] = set()
     for locator, cls in chosen:
         source = found.sources.setdefault(cls.name, cls(settings))
+        items: list[MediaItem] = []
         for entry in source.discover(locator):
             if isinstance(entry, Skipped):
                 found.skipped.append(entry)
@@ -35,5 +39,33 @@ def discover(locators: list[str], registry: Registry, settings: Settings) -> Dis
                 found.failed.append(entry)
             elif entry.id not in seen:
                 seen.add(entry.id)
-                found.items.append(entry)
+                items.append(entry)
+        found.items.extend(select(items, settings.limit, since))
     return found
+
+
+def select(items: list[MediaItem], limit: int, since: datetime | None) -> list[MediaItem]:
+    """`--since` drops dated items published before it; `--limit` keeps the newest N (dated
+    items first, newest first; undated ones after, in the order the source gave them)."""
+    if since is not None:
+        items = [i for i in items if not i.published or _when(i.published) >= since]
+    if limit:
+        dated = sorted(
+            (i for i in items if i.published), key=lambda i: _when(i.published or ""), reverse=True
+        )
+        items = [*dated, *(i for i in items if not i.published)][:limit]
+    return items
+
+
+def parse_since(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return _when(value)
+    except ValueError:
+        raise UsageError(f"--since {value!r}: not a date (use YYYY-MM-DD or ISO 8601)") from None
+
+
+def _when(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

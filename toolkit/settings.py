@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     embed_batch_size: int = 32
     progress: str = "auto"
     dry_run: bool = False
+    limit: int = Field(0, ge=0)
+    since: str = ""
     whisper: WhisperSettings = Field(default_factory=WhisperSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
     models: dict[str, ModelSpec] = Field(default_factory=_default_models)

@@ -21,6 +21,8 @@ from vtembed.state import RunState
 from vtembed.summary import RunSummary
 from vtembed.transcribe import Transcriber, describe_model
 
+SKIP_LINES = 20  # a folder of photos should not drown the run's output
+
 
 def register(app: typer.Typer, sections: list[PluginSection]) -> None:
     app.command(name="ingest", no_args_is_help=True)(with_section_options(ingest, sections))
@@ -50,6 +52,14 @@ def ingest(
     progress: Annotated[
         str | None, typer.Option(help="auto | rich | plain | none. [default: auto]")
     ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(help="At most N items per locator, newest first (feeds). [default: all]"),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only items published on or after this date (YYYY-MM-DD)."),
+    ] = None,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -75,6 +85,8 @@ def ingest(
         progress=progress,
         whisper__model=whisper_model,
         dry_run=dry_run or None,
+        limit=limit,
+        since=since,
         **(section_flags or {}),
     )
     summary = run_ingest(app, settings, [*(locators or []), *read_locators(from_file)])
@@ -106,6 +118,10 @@ def run_ingest(app: AppContext, settings: Settings, locators: list[str]) -> RunS
     _announce(reporter, settings, the_embedder.describe(), app)
     summary = RunSummary(embedder=embedder_cls.name, model_name=the_embedder.model_name)
     summary.skipped = len(found.skipped)
+    for skipped in found.skipped[:SKIP_LINES]:
+        reporter.info(f"skipped: {skipped.locator} ({skipped.reason})")
+    if len(found.skipped) > SKIP_LINES:
+        reporter.info(f"skipped: … and {len(found.skipped) - SKIP_LINES} more")
     for bad in found.failed:
         reporter.error(bad.locator, bad.reason)
         summary.add_error(bad.locator, bad.reason)
