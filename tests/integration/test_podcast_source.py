@@ -1,0 +1,200 @@
+"""The podcast source against a real server on 127.0.0.1: a generated feed with an MP3 that has
+cover art, an M4A behind a redirect, a 404 enclosure and an item without one; ids from guids, so
+a rerun or a moved enclosure never downloads or writes an episode twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import media_factory as mf
+from tests.conftest import records
+from tests.http_media_server import MediaServer, Route
+from vtembed.media import probe
+from vtembed.models import stable_id
+from vtembed.plugin_manager import build_manager
+from vtembed.plugins.sources.podcast import PodcastSource, parse_duration
+from vtembed.registry import build_registry
+from vtembed.settings import load_settings
+from vtembed.source import Failed
+
+RSS_TYPE = "application/rss+xml"
+PUBLISHED = {"ep-1": "2024-01-02T09:00:00Z", "ep-2": "2024-02-03T04:05:06Z"}
+
+
+@pytest.fixture(scope="module")
+def episodes(tmp_path_factory: pytest.TempPathFactory, tools: None) -> dict[str, bytes]:
+    """An MP3 with an attached cover picture (a video stream ffmpeg must ignore) and an M4A."""
+    folder = tmp_path_factory.mktemp("episodes")
+    wav = mf.speech_wav(folder / "speech.wav", trim=True)
+    cover, mp3 = folder / "cover.png", folder / "ep1.mp3"
+    mf._ffmpeg("-f", "lavfi", "-i", "color=c=navy:s=64x64", "-frames:v", "1", cover)
+    mf._ffmpeg(
+        *("-i", wav, "-i", cover, "-map", "0", "-map", "1", "-c:a", "libmp3lame"),
+        *("-c:v", "mjpeg", "-disposition:v", "attached_pic", "-id3v2_version", "3", mp3),
+    )
+    m4a = mf.speech_media(folder, "ep2", "m4a")
+    return {"mp3": mp3.read_bytes(), "m4a": m4a.read_bytes()}
+
+
+@pytest.fixture
+def server(episodes: dict[str, bytes]) -> Iterator[MediaServer]:
+    srv = MediaServer().start()
+    srv.add("/media/ep1.mp3", Route(episodes["mp3"], content_type="audio/mpeg", etag='"e1"'))
+    srv.add("/media/ep2.m4a", Route(episodes["m4a"], content_type="audio/mp4", etag='"e2"'))
+    srv.add("/old/ep2.m4a", Route(redirect_to="/media/ep2.m4a"))
+    yield srv
+    srv.stop()
+
+
+def rss(
+    server: MediaServer, episodes: dict[str, bytes], ep1: str = "/media/ep1.mp3", ep2: str = ""
+) -> bytes:
+    """RSS 2.0 with iTunes durations in three forms; ep-2's enclosure URL is relative unless
+    `ep2` is given."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<?xml-stylesheet type="text/xsl" href="style.xsl"?>
+<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd">
+<channel><title>Loopback Radio</title><link>{server.base}/</link>
+<item><title>Episode one: the cover</title><guid isPermaLink="false">ep-1</guid>
+  <pubDate>Tue, 02 Jan 2024 10:00:00 +0100</pubDate><itunes:duration>4</itunes:duration>
+  <enclosure url="{server.url(ep1)}" type="audio/mpeg" length="{len(episodes["mp3"])}"/></item>
+<item><title>Episode two: the redirect</title><guid>ep-2</guid>
+  <pubDate>Sat, 03 Feb 2024 04:05:06 GMT</pubDate><itunes:duration>00:04.5</itunes:duration>
+  <enclosure url="{ep2 or "/old/ep2.m4a"}" type="audio/x-m4a"
+   length="{len(episodes["m4a"])}"/></item>
+<item><title>Episode three: gone</title><guid>ep-3</guid>
+  <pubDate>Sun, 03 Mar 2024 00:00:00 GMT</pubDate><itunes:duration>0:01:02</itunes:duration>
+  <enclosure url="{server.url("/media/missing.mp3")}" type="audio/mpeg" length="1000"/></item>
+<item><title>Show notes only</title><guid>notes-1</guid><description>No audio.</description></item>
+</channel></rss>""".encode()
+
+
+def atom(server: MediaServer) -> bytes:
+    return f"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Atom Radio</title><id>urn:feed</id>
+<updated>2024-05-01T00:00:00Z</updated>
+<entry><title>Atom episode</title><id>urn:uuid:atom-1</id>
+  <updated>2024-05-01T12:30:00+02:00</updated>
+  <link rel="enclosure" type="audio/mpeg" href="{server.url("/media/ep1.mp3")}"/></entry>
+</feed>""".encode()
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {"VTEMBED_URL__CACHE_DIR": str(tmp_path / "downloads")}
+
+
+def _media(path: Path) -> dict[str, dict]:
+    return {r["media"]["id"]: r["media"] for r in records(path)}
+
+
+def _errors(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error: ")]
+
+
+def test_feed_gives_good_episodes_once_and_a_moved_enclosure_is_no_new_episode(  # type: ignore[no-untyped-def]
+    tmp_path: Path, episodes: dict[str, bytes], server: MediaServer, vtembed
+) -> None:
+    feed = server.add("/podcast/feed.xml", Route(rss(server, episodes), content_type=RSS_TYPE))
+    out = tmp_path / "out.jsonl"
+    run = vtembed("ingest", feed, "--sink", f"jsonl:{out}", env=_env(tmp_path))
+    assert run.code == 1, run.text
+    errors = _errors(run.err)
+    assert len(errors) == 1 and "/media/missing.mp3" in errors[0] and "404" in errors[0], run.err
+    assert run.summary["items"]["ok"] == 2 and run.summary["items"]["skipped"] >= 1
+    assert f"skipped: {feed} :: Show notes only (no audio or video enclosure)" in run.text
+    media = _media(out)
+    assert {m["guid"] for m in media.values()} == {"ep-1", "ep-2"}
+    for media_id, m in media.items():
+        assert media_id == stable_id("podcast-guid", m["guid"]) and m["source"] == "podcast"
+        assert m["published"] == PUBLISHED[m["guid"]]
+    by_guid = {m["guid"]: m for m in media.values()}
+    assert by_guid["ep-1"]["title"] == "Episode one: the cover"
+    assert by_guid["ep-1"]["uri"] == server.url("/media/ep1.mp3")
+    assert by_guid["ep-2"]["title"] == "Episode two: the redirect"
+    assert by_guid["ep-2"]["uri"] == server.url("/old/ep2.m4a")  # resolved against the feed
+    assert any("dog" in r["text"] for r in records(out) if r["media"]["guid"] == "ep-1")
+    before, gets = out.read_bytes(), dict(server.gets)
+
+    again = vtembed("ingest", feed, "--sink", f"jsonl:{out}", env=_env(tmp_path))
+    assert again.code == 1 and again.summary["items"]["done_before"] == 2, again.text
+    assert out.read_bytes() == before
+    enclosures = ("/media/ep1.mp3", "/media/ep2.m4a", "/old/ep2.m4a")
+    assert all(server.gets[p] == gets[p] for p in enclosures)  # nothing downloaded again
+
+    server.add("/cdn/ep1.mp3", Route(episodes["mp3"], content_type="audio/mpeg", etag='"e1"'))
+    server.add("/podcast/feed.xml", Route(rss(server, episodes, "/cdn/ep1.mp3"), RSS_TYPE))
+    moved = vtembed("ingest", feed, "--sink", f"jsonl:{out}", env=_env(tmp_path))
+    assert moved.summary["items"]["done_before"] == 2 and out.read_bytes() == before, moved.text
+    assert server.gets["/cdn/ep1.mp3"] == 0
+
+
+def test_local_feed_file_sniffed_feed_url_and_atom(  # type: ignore[no-untyped-def]
+    tmp_path: Path, episodes: dict[str, bytes], server: MediaServer, vtembed
+) -> None:
+    local = tmp_path / "show.txt"  # the content decides, not the name
+    local.write_bytes(rss(server, episodes, ep2=server.url("/old/ep2.m4a")))
+    sniffed = server.add("/shows/42", Route(atom(server), content_type="text/html"))
+    out = tmp_path / "out.jsonl"
+    run = vtembed("ingest", str(local), sniffed, "--sink", f"jsonl:{out}", env=_env(tmp_path))
+    assert run.code == 1 and len(_errors(run.err)) == 1, run.text
+    media = _media(out)
+    assert {m["guid"] for m in media.values()} == {"ep-1", "ep-2", "urn:uuid:atom-1"}
+    by_guid = {m["guid"]: m for m in media.values()}
+    assert by_guid["urn:uuid:atom-1"]["published"] == "2024-05-01T10:30:00Z"
+    assert by_guid["urn:uuid:atom-1"]["title"] == "Atom episode"
+    assert by_guid["ep-2"]["uri"] == server.url("/old/ep2.m4a")
+    assert "/media/missing.mp3" in _errors(run.err)[0] and server.gets["/media/missing.mp3"] == 1
+
+
+def test_feeds_are_claimed_and_media_urls_are_not(
+    tmp_path: Path, episodes: dict[str, bytes], server: MediaServer
+) -> None:
+    registry = build_registry(build_manager())
+    feed = server.add("/podcast/feed.xml", Route(rss(server, episodes), content_type=RSS_TYPE))
+    sniffed = server.add("/shows/7", Route(rss(server, episodes), "text/xml"))
+    page = server.add("/about", Route(b"<!doctype html><html>rss</html>", "text/html"))
+    bare_media = server.add("/download", Route(episodes["mp3"], content_type="audio/mpeg"))
+    assert registry.source_for(feed) is PodcastSource and server.gets["/podcast/feed.xml"] == 0
+    assert registry.source_for(sniffed) is PodcastSource
+    assert registry.source_for(page).name == "url"
+    assert registry.source_for(server.url("/media/ep1.mp3")).name == "url"
+    assert registry.source_for(bare_media).name == "url"
+    assert server.gets["/media/ep1.mp3"] == 0 and server.gets["/download"] == 0  # a HEAD said so
+    not_feed = tmp_path / "notes.xml"
+    not_feed.write_text('<?xml version="1.0"?><notes>about <rss> feeds</notes>')
+    feed_file = tmp_path / "feed.bin"
+    feed_file.write_bytes(rss(server, episodes))
+    assert not PodcastSource.accepts(str(not_feed)) and PodcastSource.accepts(str(feed_file))
+    assert not PodcastSource.accepts(str(tmp_path))
+
+
+def test_unreadable_feeds_are_one_failure_each(tmp_path: Path, server: MediaServer) -> None:
+    source = PodcastSource(load_settings(None, None, [PodcastSource.settings_section]))
+    server.add("/html/feed.xml", Route(b"<!doctype html><p>sign in</p>", "text/html"))
+    gone = list(source.discover(server.url("/gone/feed.xml")))
+    html = list(source.discover(server.url("/html/feed.xml")))
+    missing = list(source.discover(str(tmp_path / "nope.xml")))
+    assert gone == [
+        Failed(server.url("/gone/feed.xml"), "cannot read the feed: HTTP 404 Not Found")
+    ]
+    assert len(html) == 1 and "not an RSS or Atom feed" in html[0].reason
+    assert len(missing) == 1 and "No such file" in missing[0].reason
+
+
+def test_itunes_durations() -> None:
+    assert parse_duration("4") == 4.0 and parse_duration("00:04.5") == 4.5
+    assert parse_duration("1:02:03") == 3723.0 and parse_duration("01:02:03.25") == 3723.25
+    assert parse_duration("") is None and parse_duration("soon") is None
+    assert parse_duration(None) is None and parse_duration("1:2:3:4") is None
+
+
+def test_cover_art_is_not_the_audio(episodes: dict[str, bytes], tmp_path: Path) -> None:
+    path = tmp_path / "ep1.mp3"
+    path.write_bytes(episodes["mp3"])
+    streams = [s["codec_type"] for s in mf.probe(path)["streams"]]
+    assert sorted(streams) == ["audio", "video"]  # the attached picture is a video stream
+    info = probe(str(path))
+    assert info.codec == "mp3" and info.audio_stream == 0 and info.duration_sec > 1
