@@ -85,7 +85,7 @@ class RunSummary:
         plural = "s" if total != 1 else ""
         now = "planned (dry run)" if dry_run else "done now"
         items = f"{total} item{plural}: {self.ok} {now}, {self.done_before} done before, "
-        items += f"{self.failed} failed; {self.skipped} skipped (see the skipped: lines)"
+        items += f"{self.failed} failed, {self.skipped} skipped"
         hours = self.audio_seconds / 3600
         speed = self.audio_seconds / self.wall_seconds if self.wall_seconds else 0.0
         written = f"{self.records_written} records written to {sink}"
