@@ -94,6 +94,8 @@ class FakeTwelveLabs:
         fields, files = _multipart(req.headers.get("content-type", ""), body)
         problem = self._check(fields, files)
         key = fields.get("text") or hashlib.sha256(files.get("audio_file", b"")).hexdigest()
+        if "audio_url" in fields:
+            key = f"{fields['audio_url']}@{fields.get('audio_start_offset_sec')}"
         with self.lock:
             attempt = self.attempts[key]
             self.attempts[key] += 1
@@ -155,6 +157,11 @@ class FakeTwelveLabs:
             seconds = _duration(files["audio_file"])
             if seconds is None or seconds > self.max_audio_sec + 0.05:
                 return f"audio of {seconds} s"
+            return None
+        if "audio_url" in fields:
+            if not fields["audio_url"].startswith(("http://", "https://")):
+                return f"audio_url {fields['audio_url']!r}"
+            float(fields.get("audio_start_offset_sec", "0"))
             return None
         return f"neither text nor audio_file: {sorted(fields)} {sorted(files)}"
 

@@ -159,7 +159,7 @@ def test_feeds_are_claimed_and_media_urls_are_not(
     bare_media = server.add("/download", Route(episodes["mp3"], content_type="audio/mpeg"))
     assert registry.source_for(feed) is PodcastSource and server.gets["/podcast/feed.xml"] == 0
     assert registry.source_for(sniffed) is PodcastSource
-    assert registry.source_for(page).name == "url"
+    assert registry.source_for(page).name == "ytdlp"  # a web page, not a feed (yt-dlp extra)
     assert registry.source_for(server.url("/media/ep1.mp3")).name == "url"
     assert registry.source_for(bare_media).name == "url"
     assert server.gets["/media/ep1.mp3"] == 0 and server.gets["/download"] == 0  # a HEAD said so

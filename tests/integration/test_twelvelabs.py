@@ -11,6 +11,7 @@ import pytest
 
 from tests import media_factory as mf
 from tests.conftest import records
+from tests.http_media_server import MediaServer, Route
 from tests.twelvelabs_fake import FakeTwelveLabs
 
 KEY = "tlk_SECRET_do_not_print_123"
@@ -162,3 +163,27 @@ def test_dry_run_sends_nothing_and_counts_requests(media: Path, tmp_path: Path, 
     requests = run.summary["requests"]
     assert requests["text"] >= 2 and requests["audio"] >= 5
     assert "would send" in run.err and "estimated cost" in run.err
+
+
+def test_url_media_can_be_sent_as_audio_url_with_offsets(
+    media: Path, tmp_path: Path, vtembed
+) -> None:  # type: ignore[no-untyped-def]
+    server = MediaServer().start()
+    try:
+        url = server.add(
+            "/talk.wav",
+            Route(
+                body=(media / "talk two.wav").read_bytes(), content_type="audio/wav", etag='"v1"'
+            ),
+        )
+        out = tmp_path / "tl.jsonl"
+        run, fake = _ingest(vtembed, url, out, "--twelvelabs-audio-mode", "url")
+    finally:
+        server.stop()
+    assert run.code == 0, run.text
+    assert fake.violations == []
+    sent = sorted(a.key for a in fake.arrivals if a.key.startswith("http"))
+    assert sent == [f"{url}@0.000", f"{url}@10.000"]  # one request per 10 s segment, by offset
+    audio = [r for r in records(out) if r["modality"] == "audio"]
+    assert sorted(r["start_sec"] for r in audio) == [0.0, 10.0]
+    assert {r["media"]["uri"] for r in audio} == {url}
