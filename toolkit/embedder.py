@@ -53,6 +53,12 @@ class Embedder(ABC):
         return self.spec.audio_segment_sec
 
     @classmethod
+    def serves(cls, model_name: str, settings: Settings) -> bool:
+        """Whether this embedder makes vectors of the named model (search picks by the model a
+        store holds); by default only its own `default_model`."""
+        return model_name == cls.default_model
+
+    @classmethod
     def doctor(cls, settings: Settings) -> list[tuple[str, str | None]]:
         """Checks for `vtembed doctor`: (what was checked, None if fine else what to do)."""
         return []

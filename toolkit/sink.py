@@ -46,10 +46,29 @@ class Sink(ABC):
         """Checks for `vtembed doctor`: (what was checked, None if fine else what to do)."""
         return []
 
+    @classmethod
+    def stored_model(cls, target: str) -> tuple[str, int] | None:
+        """Which model and dimension the store at target holds, without opening it for writing.
+
+        None when the store is missing or empty (or the sink cannot tell).
+        """
+        return None
+
+    @classmethod
+    def open_for_search(cls, target: str, *, model_name: str, dim: int) -> Sink:
+        """A handle that only searches; sinks that can read beside a running writer override it."""
+        return cls(target, model_name=model_name, dim=dim)
+
     def search(
         self, vector: Sequence[float], k: int, filters: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
-        """Nearest records by cosine similarity; sinks that cannot search say so."""
+        """The k records nearest to vector by cosine similarity, best first; sinks that cannot
+        search raise NotImplementedError.
+
+        A hit is the record as stored, without `embedding`, plus `score` (cosine similarity,
+        higher is better). `filters` may hold `modality` ("text" | "audio"), `media_id` and
+        `media_uri`; only records matching all of them are scored.
+        """
         raise NotImplementedError(f"the {self.scheme} sink does not support search")
 
     def close(self) -> None:

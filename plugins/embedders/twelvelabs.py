@@ -92,6 +92,11 @@ class TwelveLabsEmbedder(Embedder):
         self._limiter = AsyncLimiter(rpm / 60, 1) if rpm else None
 
     @classmethod
+    def serves(cls, model_name: str, settings: Settings) -> bool:
+        spec = settings.models.get(model_name)
+        return spec is not None and spec.protocol in PROTOCOLS
+
+    @classmethod
     def hint_when_not_chosen(cls, settings: Settings) -> str | None:
         if os.environ.get("TWELVELABS_API_KEY"):
             return "TWELVELABS_API_KEY is set: add --embedder twelvelabs to embed with Marengo"

@@ -3,6 +3,8 @@
 Beside `PATH` it keeps `PATH.meta.json` (the model and dimension the file holds),
 `PATH.state.sqlite` (the resume manifest) and `PATH.lock` (one writer at a time). Each batch is
 appended with a single write and fsync; a line cut short by a kill is cut off at the next open.
+Search is an exact scan that takes no lock, so it runs beside a writer (it skips a half-written
+last line).
 """
 
 from __future__ import annotations
@@ -16,12 +18,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from vtembed import hookimpl
 from vtembed.errors import UsageError
 from vtembed.models import EmbeddingRecord
 from vtembed.sink import Sink
 
 log = logging.getLogger(__name__)
+
+SEARCH_BLOCK = 4096  # rows scored per numpy block while scanning
 
 
 class JsonlSink(Sink):
@@ -55,6 +61,28 @@ class JsonlSink(Sink):
         if not os.access(folder, os.W_OK):
             return [(what, f"{folder} is not writable; choose another --sink path")]
         return [(f"{what} writable", None)]
+
+    @classmethod
+    def stored_model(cls, target: str) -> tuple[str, int] | None:
+        path = Path(target).expanduser()
+        if not path.is_file() or path.stat().st_size == 0:
+            return None
+        meta = path.with_name(path.name + ".meta.json")
+        try:
+            if meta.exists():
+                held = json.loads(meta.read_text(encoding="utf-8"))
+            else:
+                with open(path, encoding="utf-8") as f:
+                    held = json.loads(f.readline())
+            return str(held["model_name"]), int(held["dim"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise UsageError(
+                f"sink jsonl:{target}: cannot tell which model it holds ({exc})"
+            ) from None
+
+    @classmethod
+    def open_for_search(cls, target: str, *, model_name: str, dim: int) -> Sink:
+        return _JsonlSearchHandle(target, model_name=model_name, dim=dim)
 
     @property
     def meta_path(self) -> Path:
@@ -95,7 +123,7 @@ class JsonlSink(Sink):
     def search(
         self, vector: Sequence[float], k: int, filters: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
-        raise NotImplementedError("the jsonl sink does not search yet")
+        return search_file(self.path, vector, k, filters)
 
     def close(self) -> None:
         self._lock.close()
@@ -156,6 +184,82 @@ class JsonlSink(Sink):
             for line in f:
                 record = json.loads(line)
                 self.ids[record["media"]["id"]].add(record["id"])
+
+
+class _JsonlSearchHandle(JsonlSink):
+    """The file opened for search only: no lock (a writer may be appending), no index."""
+
+    def __init__(self, target: str, *, model_name: str, dim: int) -> None:
+        Sink.__init__(self, target, model_name=model_name, dim=dim)
+        self.path = Path(target).expanduser()
+
+    def write(self, records: Sequence[EmbeddingRecord]) -> int:
+        raise UsageError(f"sink jsonl:{self.target} is open for search only")
+
+    def delete_media(self, media_id: str) -> int:
+        raise UsageError(f"sink jsonl:{self.target} is open for search only")
+
+    def count(self, media_id: str) -> int:
+        raise UsageError(f"sink jsonl:{self.target} is open for search only")
+
+    def close(self) -> None:
+        pass
+
+
+def search_file(
+    path: Path, vector: Sequence[float], k: int, filters: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Exact cosine search over a JSONL file, streamed in blocks; hits best first."""
+    query = np.asarray(vector, dtype=np.float32)
+    query_norm = float(np.linalg.norm(query))
+    if k <= 0 or query_norm == 0.0 or not path.exists():
+        return []
+    query /= query_norm
+    wanted = {key: value for key, value in (filters or {}).items() if value is not None}
+    best_scores = np.empty(0, dtype=np.float32)
+    best: list[dict[str, Any]] = []
+    rows: list[list[float]] = []
+    hits: list[dict[str, Any]] = []
+
+    def merge() -> None:
+        nonlocal best_scores, best
+        matrix = np.asarray(rows, dtype=np.float32)
+        rows.clear()
+        if matrix.ndim != 2 or matrix.shape[1] != query.shape[0]:
+            raise UsageError(f"{path}: records of another dimension than the query ({len(query)})")
+        norms = np.linalg.norm(matrix, axis=1)
+        scores = (matrix @ query) / np.where(norms == 0.0, 1.0, norms)
+        best_scores = np.concatenate([best_scores, scores])
+        best = best + hits
+        hits.clear()
+        if len(best) > k:
+            keep = np.argpartition(-best_scores, k - 1)[:k]
+            best_scores, best = best_scores[keep], [best[i] for i in keep]
+
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.endswith("\n"):
+                break  # a writer is appending this line right now
+            record = json.loads(line)
+            if not _matches(record, wanted):
+                continue
+            rows.append(record.pop("embedding"))
+            hits.append(record)
+            if len(rows) >= SEARCH_BLOCK:
+                merge()
+    if rows:
+        merge()
+    order = np.argsort(-best_scores, kind="stable")
+    return [{**best[i], "score": float(best_scores[i])} for i in order]
+
+
+def _matches(record: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    media = record.get("media", {})
+    return (
+        ("modality" not in wanted or record.get("modality") == wanted["modality"])
+        and ("media_id" not in wanted or media.get("id") == wanted["media_id"])
+        and ("media_uri" not in wanted or media.get("uri") == wanted["media_uri"])
+    )
 
 
 def _media_id(line: str) -> str:

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from typer.main import get_command
 
-from vtembed.cli import doctor, ingest, plugins_cmd, serve, transcribe_cmd
+from vtembed.cli import doctor, ingest, plugins_cmd, search, serve, transcribe_cmd
 from vtembed.cli.context import AppContext
 from vtembed.errors import VtembedError
 from vtembed.plugin_manager import VtembedPluginManager, build_manager
@@ -57,6 +57,7 @@ def build_app(pm: VtembedPluginManager) -> typer.Typer:
     plugins_cmd.register(app)
     doctor.register(app)
     serve.register(app)
+    search.register(app)
     pm.hook.vtembed_register_commands(app=app)
     return app
 
