@@ -1,0 +1,333 @@
+"""LanceDB sink: records in an embedded LanceDB database (a folder), no server.
+
+`lancedb:PATH` opens (or creates) the database folder PATH. Records go to one table per model,
+`<table_prefix>_<model name>`, with the record's fields as columns (`media.x` flattened to
+`media_x`) and `vector` a fixed-size list of float32 of the model's dimension. A small table
+`vtembed_meta` records which model, dimension and table the database holds; opening it for another
+model or dimension is a `UsageError`. Beside PATH it keeps `PATH.state.sqlite` (the resume
+manifest) and `PATH.lock` (one writer at a time; searches take no lock).
+
+Writes are upserts by record id (`merge_insert`), so writing a record twice stores it once.
+Search is LanceDB's exact (flat) cosine search, filtered before scoring; no ANN index is built.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from vtembed import hookimpl
+from vtembed.errors import UsageError
+from vtembed.models import EmbeddingRecord
+from vtembed.sink import Sink
+
+META_TABLE = "vtembed_meta"
+IN_BATCH = 500  # ids per `id IN (...)` filter when checking which records are new
+
+_META_SCHEMA = pa.schema(
+    [("model_name", pa.string()), ("dim", pa.int64()), ("table_name", pa.string())]
+)
+
+
+TABLE_PREFIX = "embeddings"
+"""Tables are `embeddings_<model>`; a sink has no settings table, since sinks are built from
+their target alone (`table_prefix=` is for code that builds a sink itself)."""
+
+
+def record_schema(dim: int) -> pa.Schema:
+    return pa.schema(
+        [
+            ("id", pa.string()),
+            ("media_id", pa.string()),
+            ("media_uri", pa.string()),
+            ("media_title", pa.string()),
+            ("media_source", pa.string()),
+            ("media_duration_sec", pa.float64()),
+            ("media_published", pa.string()),
+            ("media_guid", pa.string()),
+            ("modality", pa.string()),
+            ("start_sec", pa.float64()),
+            ("end_sec", pa.float64()),
+            ("text", pa.string()),
+            ("tokens", pa.int64()),
+            ("embedded_from", pa.string()),
+            ("model_name", pa.string()),
+            ("dim", pa.int64()),
+            ("vector", pa.list_(pa.float32(), dim)),
+        ]
+    )
+
+
+def table_name(prefix: str, model_name: str) -> str:
+    """`<prefix>_<model>` with anything but letters, digits and `_` turned into `_`."""
+    model = re.sub(r"[^A-Za-z0-9_]+", "_", model_name).strip("_") or "model"
+    return f"{prefix}_{model}"
+
+
+class LanceDbSink(Sink):
+    scheme = "lancedb"
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        model_name: str,
+        dim: int,
+        table_prefix: str = TABLE_PREFIX,
+        writer: bool = True,
+    ) -> None:
+        super().__init__(target, model_name=model_name, dim=dim)
+        self.path = Path(target).expanduser()
+        self._lock = None
+        if writer:
+            self._take_lock()
+        self.db = _connect(self.path, target)
+        held = _held(self.db)
+        if held is not None and (held[0], held[1]) != (model_name, dim):
+            self.close()
+            raise UsageError(
+                f"sink lancedb:{target} holds {held[0]} ({held[1]} dims), "
+                f"not {model_name} ({dim} dims): choose another database path"
+            )
+        if held is not None:
+            self.table_name = held[2]
+        else:
+            self.table_name = table_name(table_prefix, model_name)
+        self.table = _open(self.db, self.table_name)
+
+    @classmethod
+    def stored_model(cls, target: str) -> tuple[str, int] | None:
+        path = Path(target).expanduser()
+        if not path.is_dir():
+            return None
+        db = _connect(path, target)
+        held = _held(db)
+        if held is None:
+            return None
+        table = _open(db, held[2])
+        if table is None or table.count_rows() == 0:
+            return None
+        return held[0], held[1]
+
+    @classmethod
+    def open_for_search(cls, target: str, *, model_name: str, dim: int) -> Sink:
+        return cls(target, model_name=model_name, dim=dim, writer=False)
+
+    @property
+    def state_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".state.sqlite")
+
+    def write(self, records: Sequence[EmbeddingRecord]) -> int:
+        if not records:
+            return 0
+        if self._lock is None:
+            raise UsageError(f"sink lancedb:{self.target} is open for search only")
+        by_id = {record.id: record for record in records}  # merge_insert wants unique keys
+        known = self._existing_ids(by_id) if self.table is not None else set()
+        rows = pa.Table.from_pylist(
+            [_row(record) for record in by_id.values()], schema=record_schema(self.dim)
+        )
+        if self.table is None:
+            self.table = self.db.create_table(self.table_name, data=rows)
+            meta = [{"model_name": self.model_name, "dim": self.dim, "table_name": self.table_name}]
+            self.db.create_table(META_TABLE, data=pa.Table.from_pylist(meta, schema=_META_SCHEMA))
+        else:
+            (
+                self.table.merge_insert("id")
+                .when_matched_update_all()
+                .when_not_matched_insert_all()
+                .execute(rows)
+            )
+        return len(by_id) - len(known)
+
+    def delete_media(self, media_id: str) -> int:
+        if self._lock is None:
+            raise UsageError(f"sink lancedb:{self.target} is open for search only")
+        gone = self.count(media_id)
+        if gone:
+            self.table.delete(f"media_id = {_quote(media_id)}")
+        return gone
+
+    def count(self, media_id: str) -> int:
+        if self.table is None:
+            return 0
+        return self.table.count_rows(f"media_id = {_quote(media_id)}")
+
+    def search(
+        self, vector: Sequence[float], k: int, filters: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        query = [float(x) for x in vector]
+        if k <= 0 or self.table is None or not any(query):
+            return []
+        if len(query) != self.dim:
+            raise UsageError(
+                f"sink lancedb:{self.target} holds {self.dim}-dim vectors, "
+                f"the query has {len(query)}"
+            )
+        builder = self.table.search(query, vector_column_name="vector").distance_type("cosine")
+        where = _where(filters or {})
+        if where:
+            builder = builder.where(where, prefilter=True)
+        hits = builder.limit(k).to_arrow().to_pylist()
+        out = [{**_record(row), "score": 1.0 - float(row["_distance"])} for row in hits]
+        out.sort(key=lambda hit: hit["score"], reverse=True)
+        return out
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def _take_lock(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = open(self.path.with_name(self.path.name + ".lock"), "w")  # noqa: SIM115
+        except OSError as exc:
+            raise UsageError(
+                f"sink lancedb:{self.target}: cannot write there ({exc.strerror})"
+            ) from None
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.close()
+            raise UsageError(
+                f"sink lancedb:{self.target} is in use by another vtembed run"
+            ) from None
+
+    def _existing_ids(self, ids: Iterable[str]) -> set[str]:
+        wanted = list(ids)
+        found: set[str] = set()
+        for start in range(0, len(wanted), IN_BATCH):
+            block = ", ".join(_quote(i) for i in wanted[start : start + IN_BATCH])
+            rows = self.table.search().where(f"id IN ({block})").select(["id"]).limit(None)
+            found.update(rows.to_arrow().column("id").to_pylist())
+        return found
+
+
+def _lancedb() -> Any:
+    # LanceDB's Rust core logs warnings such as "no existing dataset, it will be created" to
+    # stderr on normal use; keep them out of vtembed's output unless the user asks for them.
+    os.environ.setdefault("LANCE_LOG", "error")
+    import lancedb
+
+    return lancedb
+
+
+def _connect(path: Path, target: str) -> Any:
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"sink lancedb:{target}: {path} is a file, not a database folder")
+    try:
+        return _lancedb().connect(str(path))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"sink lancedb:{target}: cannot open the database ({exc})") from None
+
+
+def _open(db: Any, name: str) -> Any:
+    if name not in _table_names(db):
+        return None
+    return db.open_table(name)
+
+
+def _table_names(db: Any) -> list[str]:
+    names: list[str] = []
+    token = None
+    while True:
+        page = db.list_tables(page_token=token)
+        names.extend(page.tables)
+        token = page.page_token
+        if not token:
+            return names
+
+
+def _held(db: Any) -> tuple[str, int, str] | None:
+    """(model, dim, table) the database holds: from the meta table, else from a record table."""
+    names = _table_names(db)
+    if META_TABLE in names:
+        rows = db.open_table(META_TABLE).to_arrow().to_pylist()
+        if rows:
+            return str(rows[0]["model_name"]), int(rows[0]["dim"]), str(rows[0]["table_name"])
+    for name in names:
+        table = db.open_table(name)
+        field = table.schema.field("vector") if "vector" in table.schema.names else None
+        if field is None or not pa.types.is_fixed_size_list(field.type):
+            continue
+        first = table.search().select(["model_name"]).limit(1).to_arrow().to_pylist()
+        if first:
+            return str(first[0]["model_name"]), int(field.type.list_size), name
+    return None
+
+
+def _row(record: EmbeddingRecord) -> dict[str, Any]:
+    media = record.media
+    if len(record.embedding) != record.dim:
+        raise UsageError(f"record {record.id} has {len(record.embedding)} dims, not {record.dim}")
+    return {
+        "id": record.id,
+        "media_id": media["id"],
+        "media_uri": media.get("uri"),
+        "media_title": media.get("title"),
+        "media_source": media.get("source"),
+        "media_duration_sec": media.get("duration_sec"),
+        "media_published": media.get("published"),
+        "media_guid": media.get("guid"),
+        "modality": record.modality,
+        "start_sec": record.start_sec,
+        "end_sec": record.end_sec,
+        "text": record.text,
+        "tokens": record.tokens,
+        "embedded_from": record.embedded_from,
+        "model_name": record.model_name,
+        "dim": record.dim,
+        "vector": record.embedding,
+    }
+
+
+def _record(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored row as the JSONL record (nested `media`, no vector)."""
+    media: dict[str, Any] = {
+        "id": row["media_id"],
+        "uri": row["media_uri"],
+        "title": row["media_title"],
+        "source": row["media_source"],
+    }
+    for key in ("duration_sec", "published", "guid"):
+        if row[f"media_{key}"] is not None:
+            media[key] = row[f"media_{key}"]
+    out: dict[str, Any] = {
+        "id": row["id"],
+        "media": media,
+        "modality": row["modality"],
+        "start_sec": row["start_sec"],
+        "end_sec": row["end_sec"],
+        "text": row["text"],
+        "tokens": row["tokens"],
+    }
+    if row["embedded_from"] is not None:
+        out["embedded_from"] = row["embedded_from"]
+    out.update(model_name=row["model_name"], dim=row["dim"])
+    return out
+
+
+def _where(filters: dict[str, Any]) -> str:
+    columns = {"modality": "modality", "media_id": "media_id", "media_uri": "media_uri"}
+    parts = [
+        f"{columns[key]} = {_quote(str(value))}"
+        for key, value in filters.items()
+        if key in columns and value is not None
+    ]
+    return " AND ".join(parts)
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+@hookimpl
+def vtembed_register_sinks(register: Callable[[type[Sink]], None]) -> None:
+    register(LanceDbSink)
