@@ -141,18 +141,12 @@ class JsonlSink(Sink):
             self.meta_path.write_text(json.dumps({"model_name": self.model_name, "dim": self.dim}))
 
     def _check_model(self) -> None:
-        held = None
-        if not self.path.exists() or self.path.stat().st_size == 0:
+        held = self.stored_model(self.target)
+        if held is None:
             self.meta_path.unlink(missing_ok=True)  # an empty store holds no model yet
-        elif self.meta_path.exists():
-            held = json.loads(self.meta_path.read_text())
-        else:
-            with open(self.path, encoding="utf-8") as f:
-                first = json.loads(f.readline())
-            held = {"model_name": first["model_name"], "dim": first["dim"]}
-        if held and (held["model_name"], held["dim"]) != (self.model_name, self.dim):
+        elif held != (self.model_name, self.dim):
             raise UsageError(
-                f"sink jsonl:{self.target} holds {held['model_name']} ({held['dim']} dims), "
+                f"sink jsonl:{self.target} holds {held[0]} ({held[1]} dims), "
                 f"not {self.model_name} ({self.dim} dims): choose another output path"
             )
 
