@@ -23,6 +23,7 @@ import numpy as np
 from vtembed import hookimpl
 from vtembed.errors import UsageError
 from vtembed.models import EmbeddingRecord
+from vtembed.paths import folder_problem
 from vtembed.sink import Sink
 
 log = logging.getLogger(__name__)
@@ -52,14 +53,10 @@ class JsonlSink(Sink):
 
     @classmethod
     def doctor(cls, target: str) -> list[tuple[str, str | None]]:
-        folder = Path(target).expanduser().resolve().parent
-        while not folder.exists():
-            folder = folder.parent
         what = f"output jsonl:{target}"
-        if not folder.is_dir():
-            return [(what, f"{folder} is a file, not a folder; choose another --sink path")]
-        if not os.access(folder, os.W_OK):
-            return [(what, f"{folder} is not writable; choose another --sink path")]
+        problem = folder_problem(Path(target).expanduser().parent)
+        if problem:
+            return [(what, f"{problem}; choose another --sink path")]
         return [(f"{what} writable", None)]
 
     @classmethod

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import typer
 
 from vtembed.cli.context import app_context
 from vtembed.errors import VtembedError
+from vtembed.paths import folder_problem
 from vtembed.transcribe import bundled_model_dir
 
 INSTALL_FFMPEG = "install it: `sudo apt-get install ffmpeg` (or run `make demo`)"
@@ -78,12 +78,7 @@ def _clip_vocab() -> tuple[str, str | None]:
 
 
 def writable_dir(what: str, folder: Path) -> tuple[str, str | None]:
-    probe = folder
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    try:
-        with tempfile.TemporaryFile(dir=probe):
-            pass
-    except OSError as exc:
-        return what, f"{probe} is not writable ({exc.strerror}); choose another location"
+    problem = folder_problem(folder)
+    if problem:
+        return what, f"{problem}; choose another location"
     return f"{what} writable", None
