@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from tests import media_factory as mf
+from tests.record_factory import make_record
 from vtembed.errors import UsageError
-from vtembed.models import EmbeddingRecord, record_id
+from vtembed.models import EmbeddingRecord
 from vtembed.plugins.sinks.lancedb import LanceDbSink, table_name
 
 RNG = np.random.default_rng(7)
@@ -24,24 +25,13 @@ def unit(dim: int) -> list[float]:
 def rec(
     media: str, start: float, dim: int = 8, model: str = "m", modality: str = "text"
 ) -> EmbeddingRecord:
-    return EmbeddingRecord(
-        id=record_id(media, modality, start, start + 1, model),  # type: ignore[arg-type]
-        media={
-            "id": media,
-            "uri": f"file:///{media}",
-            "title": f"title {media}",
-            "source": "local",
-            "duration_sec": 9.0,
-        },
-        modality=modality,  # type: ignore[arg-type]
-        start_sec=start,
-        end_sec=start + 1,
-        text=f"words at {start}",
-        tokens=5,
-        model_name=model,
-        dim=dim,
-        embedding=unit(dim),
-        embedded_from="transcript" if modality == "audio" else None,
+    return make_record(
+        media,
+        start,
+        unit(dim),
+        model=model,
+        modality=modality,
+        title=f"title {media}",  # type: ignore[arg-type]
     )
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from tests import media_factory as mf
 from tests.conftest import records
+from tests.record_factory import make_record
 from vtembed.errors import UsageError
 from vtembed.models import EmbeddingRecord
 from vtembed.plugins.sinks import jsonl
@@ -112,18 +113,7 @@ def test_query_over_the_token_limit(archive: dict[str, Path], vtembed) -> None: 
 
 
 def rec(media: str, start: float, vec: list[float], modality: str = "text") -> EmbeddingRecord:
-    return EmbeddingRecord(
-        id=f"{media}-{modality}-{start}",
-        media={"id": media, "uri": f"file:///{media}", "title": media, "source": "local"},
-        modality=modality,  # type: ignore[arg-type]
-        start_sec=start,
-        end_sec=start + 1,
-        text=f"{media} at {start}",
-        tokens=3,
-        model_name="m",
-        dim=len(vec),
-        embedding=vec,
-    )
+    return make_record(media, start, vec, modality=modality)  # type: ignore[arg-type]
 
 
 def test_scan_merges_blocks_and_filters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

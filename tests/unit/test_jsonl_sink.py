@@ -7,31 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.record_factory import make_record
 from vtembed.errors import UsageError
-from vtembed.models import EmbeddingRecord, MediaItem, record_id
+from vtembed.models import EmbeddingRecord, MediaItem
 from vtembed.plugins.sinks.jsonl import JsonlSink
 from vtembed.state import RunState
 
 
 def rec(media: str, start: float, model: str = "m", dim: int = 3) -> EmbeddingRecord:
-    return EmbeddingRecord(
-        id=record_id(media, "text", start, start + 1, model),
-        media={
-            "id": media,
-            "uri": f"file:///{media}",
-            "title": media,
-            "source": "local",
-            "duration_sec": 9.0,
-        },
-        modality="text",
-        start_sec=start,
-        end_sec=start + 1,
-        text=f"words at {start}",
-        tokens=5,
-        model_name=model,
-        dim=dim,
-        embedding=[0.1] * dim,
-    )
+    return make_record(media, start, [0.1] * dim, model=model)
 
 
 def lines(path: Path) -> list[dict]:
