@@ -5,9 +5,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from vtembed.models import EmbeddingRecord
+
+if TYPE_CHECKING:
+    from vtembed.settings import PluginSection, Settings
 
 
 class Sink(ABC):
@@ -18,11 +21,28 @@ class Sink(ABC):
     """
 
     scheme: ClassVar[str]
+    settings_section: ClassVar[PluginSection | None] = None
+    """The sink's own settings table, if it has one (`[name]` in TOML, `--name-key` flags)."""
 
-    def __init__(self, target: str, *, model_name: str, dim: int) -> None:
+    def __init__(
+        self, target: str, *, model_name: str, dim: int, settings: Settings | None = None
+    ) -> None:
         self.target = target
         self.model_name = model_name
         self.dim = dim
+        self.settings = settings
+
+    @classmethod
+    def options(cls, settings: Settings | None) -> Any:
+        """The sink's settings table from a run's settings; its defaults when code builds a
+        sink without settings (tests, benchmarks); None when the sink declares no table."""
+        if cls.settings_section is None:
+            return None
+        if settings is None:
+            return cls.settings_section.model()
+        from vtembed.settings import section
+
+        return section(settings, cls.settings_section.name)
 
     @property
     @abstractmethod
@@ -42,12 +62,12 @@ class Sink(ABC):
         """How many records of the media item are stored: resume trusts this, not its memory."""
 
     @classmethod
-    def doctor(cls, target: str) -> list[tuple[str, str | None]]:
+    def doctor(cls, target: str, settings: Settings | None = None) -> list[tuple[str, str | None]]:
         """Checks for `vtembed doctor`: (what was checked, None if fine else what to do)."""
         return []
 
     @classmethod
-    def stored_model(cls, target: str) -> tuple[str, int] | None:
+    def stored_model(cls, target: str, settings: Settings | None = None) -> tuple[str, int] | None:
         """Which model and dimension the store at target holds, without opening it for writing.
 
         None when the store is missing or empty (or the sink cannot tell).
@@ -55,9 +75,11 @@ class Sink(ABC):
         return None
 
     @classmethod
-    def open_for_search(cls, target: str, *, model_name: str, dim: int) -> Sink:
+    def open_for_search(
+        cls, target: str, *, model_name: str, dim: int, settings: Settings | None = None
+    ) -> Sink:
         """A handle that only searches; sinks that can read beside a running writer override it."""
-        return cls(target, model_name=model_name, dim=dim)
+        return cls(target, model_name=model_name, dim=dim, settings=settings)
 
     def search(
         self, vector: Sequence[float], k: int, filters: dict[str, Any] | None = None

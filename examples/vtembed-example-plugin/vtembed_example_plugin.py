@@ -26,8 +26,8 @@ class CsvSink(Sink):
 
     scheme = "csv"
 
-    def __init__(self, target: str, *, model_name: str, dim: int) -> None:
-        super().__init__(target, model_name=model_name, dim=dim)
+    def __init__(self, target: str, *, model_name: str, dim: int, settings=None) -> None:
+        super().__init__(target, model_name=model_name, dim=dim, settings=settings)
         self.path = Path(target)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.index = sqlite3.connect(self.path.with_suffix(".index.sqlite"), isolation_level=None)

@@ -24,6 +24,7 @@ from vtembed import hookimpl
 from vtembed.errors import UsageError
 from vtembed.models import EmbeddingRecord
 from vtembed.paths import folder_problem
+from vtembed.settings import Settings
 from vtembed.sink import Sink
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,10 @@ SEARCH_BLOCK = 4096  # rows scored per numpy block while scanning
 class JsonlSink(Sink):
     scheme = "jsonl"
 
-    def __init__(self, target: str, *, model_name: str, dim: int) -> None:
-        super().__init__(target, model_name=model_name, dim=dim)
+    def __init__(
+        self, target: str, *, model_name: str, dim: int, settings: Settings | None = None
+    ) -> None:
+        super().__init__(target, model_name=model_name, dim=dim, settings=settings)
         self.path = Path(target).expanduser()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,7 +55,7 @@ class JsonlSink(Sink):
         self._load_index()
 
     @classmethod
-    def doctor(cls, target: str) -> list[tuple[str, str | None]]:
+    def doctor(cls, target: str, settings: Settings | None = None) -> list[tuple[str, str | None]]:
         what = f"output jsonl:{target}"
         problem = folder_problem(Path(target).expanduser().parent)
         if problem:
@@ -60,7 +63,7 @@ class JsonlSink(Sink):
         return [(f"{what} writable", None)]
 
     @classmethod
-    def stored_model(cls, target: str) -> tuple[str, int] | None:
+    def stored_model(cls, target: str, settings: Settings | None = None) -> tuple[str, int] | None:
         path = Path(target).expanduser()
         if not path.is_file() or path.stat().st_size == 0:
             return None
@@ -78,8 +81,10 @@ class JsonlSink(Sink):
             ) from None
 
     @classmethod
-    def open_for_search(cls, target: str, *, model_name: str, dim: int) -> Sink:
-        return _JsonlSearchHandle(target, model_name=model_name, dim=dim)
+    def open_for_search(
+        cls, target: str, *, model_name: str, dim: int, settings: Settings | None = None
+    ) -> Sink:
+        return _JsonlSearchHandle(target, model_name=model_name, dim=dim, settings=settings)
 
     @property
     def meta_path(self) -> Path:
@@ -180,8 +185,10 @@ class JsonlSink(Sink):
 class _JsonlSearchHandle(JsonlSink):
     """The file opened for search only: no lock (a writer may be appending), no index."""
 
-    def __init__(self, target: str, *, model_name: str, dim: int) -> None:
-        Sink.__init__(self, target, model_name=model_name, dim=dim)
+    def __init__(
+        self, target: str, *, model_name: str, dim: int, settings: Settings | None = None
+    ) -> None:
+        Sink.__init__(self, target, model_name=model_name, dim=dim, settings=settings)
         self.path = Path(target).expanduser()
 
     def write(self, records: Sequence[EmbeddingRecord]) -> int:

@@ -1,11 +1,12 @@
 """LanceDB sink: records in an embedded LanceDB database (a folder), no server.
 
 `lancedb:PATH` opens (or creates) the database folder PATH. Records go to one table per model,
-`<table_prefix>_<model name>`, with the record's fields as columns (`media.x` flattened to
-`media_x`) and `vector` a fixed-size list of float32 of the model's dimension. A small table
-`vtembed_meta` records which model, dimension and table the database holds; opening it for another
-model or dimension is a `UsageError`. Beside PATH it keeps `PATH.state.sqlite` (the resume
-manifest) and `PATH.lock` (one writer at a time; searches take no lock).
+`<table_prefix>_<model name>` (`[lancedb] table_prefix`), with the record's fields as columns
+(`media.x` flattened to `media_x`) and `vector` a fixed-size list of float32 of the model's
+dimension. A small table `vtembed_meta` records which model, dimension and table the database
+holds; opening it for another model or dimension is a `UsageError`. Beside PATH it keeps
+`PATH.state.sqlite` (the resume manifest) and `PATH.lock` (one writer at a time;
+searches take no lock).
 
 Writes are upserts by record id (`merge_insert`), so writing a record twice stores it once.
 Search is LanceDB's exact (flat) cosine search, filtered before scoring; no ANN index is built.
@@ -21,10 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+from pydantic import BaseModel, Field
 
 from vtembed import hookimpl
 from vtembed.errors import UsageError
 from vtembed.models import EmbeddingRecord
+from vtembed.settings import PluginSection, Settings
 from vtembed.sink import Sink
 
 META_TABLE = "vtembed_meta"
@@ -35,9 +38,15 @@ _META_SCHEMA = pa.schema(
 )
 
 
-TABLE_PREFIX = "embeddings"
-"""Tables are `embeddings_<model>`; a sink has no settings table, since sinks are built from
-their target alone (`table_prefix=` is for code that builds a sink itself)."""
+class LanceDbSettings(BaseModel):
+    table_prefix: str = Field(
+        "embeddings",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Record tables are named <table_prefix>_<model name>.",
+    )
+
+
+SECTION = PluginSection("lancedb", LanceDbSettings)
 
 
 def record_schema(dim: int) -> pa.Schema:
@@ -72,6 +81,7 @@ def table_name(prefix: str, model_name: str) -> str:
 
 class LanceDbSink(Sink):
     scheme = "lancedb"
+    settings_section = SECTION
 
     def __init__(
         self,
@@ -79,10 +89,11 @@ class LanceDbSink(Sink):
         *,
         model_name: str,
         dim: int,
-        table_prefix: str = TABLE_PREFIX,
+        settings: Settings | None = None,
         writer: bool = True,
     ) -> None:
-        super().__init__(target, model_name=model_name, dim=dim)
+        super().__init__(target, model_name=model_name, dim=dim, settings=settings)
+        self.config: LanceDbSettings = self.options(settings)
         self.path = Path(target).expanduser()
         self._lock = None
         if writer:
@@ -98,11 +109,11 @@ class LanceDbSink(Sink):
         if held is not None:
             self.table_name = held[2]
         else:
-            self.table_name = table_name(table_prefix, model_name)
+            self.table_name = table_name(self.config.table_prefix, model_name)
         self.table = _open(self.db, self.table_name)
 
     @classmethod
-    def stored_model(cls, target: str) -> tuple[str, int] | None:
+    def stored_model(cls, target: str, settings: Settings | None = None) -> tuple[str, int] | None:
         path = Path(target).expanduser()
         if not path.is_dir():
             return None
@@ -116,8 +127,10 @@ class LanceDbSink(Sink):
         return held[0], held[1]
 
     @classmethod
-    def open_for_search(cls, target: str, *, model_name: str, dim: int) -> Sink:
-        return cls(target, model_name=model_name, dim=dim, writer=False)
+    def open_for_search(
+        cls, target: str, *, model_name: str, dim: int, settings: Settings | None = None
+    ) -> Sink:
+        return cls(target, model_name=model_name, dim=dim, settings=settings, writer=False)
 
     @property
     def state_path(self) -> Path:

@@ -12,7 +12,8 @@ from tests import media_factory as mf
 from tests.record_factory import make_record
 from vtembed.errors import UsageError
 from vtembed.models import EmbeddingRecord
-from vtembed.plugins.sinks.lancedb import LanceDbSink, table_name
+from vtembed.plugins.sinks.lancedb import SECTION, LanceDbSink, table_name
+from vtembed.settings import load_settings
 
 RNG = np.random.default_rng(7)
 
@@ -57,6 +58,8 @@ def test_writes_are_idempotent_and_counted(tmp_path: Path, dim: int) -> None:
     assert again.table.schema.field("vector").type.list_size == dim
     assert again.state_path == path.with_name("a.lance.state.sqlite")
     again.close()
+    with pytest.raises(UsageError, match="table_prefix"):
+        load_settings({"lancedb": {"table_prefix": "no spaces"}}, None, [SECTION])
 
 
 def test_delete_media_removes_only_that_item(tmp_path: Path) -> None:
@@ -132,8 +135,9 @@ def test_stored_model_and_one_writer(tmp_path: Path) -> None:
     sink.close()
 
 
-def test_table_prefix(tmp_path: Path) -> None:
-    sink = LanceDbSink(str(tmp_path / "a.lance"), model_name="m", dim=8, table_prefix="vt")
+def test_table_prefix_is_a_setting(tmp_path: Path) -> None:
+    settings = load_settings({"lancedb": {"table_prefix": "vt"}}, None, [SECTION])
+    sink = LanceDbSink(str(tmp_path / "a.lance"), model_name="m", dim=8, settings=settings)
     sink.write([rec("a", 0)])
     sink.close()
     again = LanceDbSink(str(tmp_path / "a.lance"), model_name="m", dim=8)  # the db remembers

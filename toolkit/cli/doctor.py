@@ -43,7 +43,7 @@ def doctor(ctx: typer.Context) -> None:
         checks.append((f"embedder {settings.embedder}", str(exc)))
     try:
         sink_cls, target = app.registry.sink(settings.sink)
-        checks.extend(sink_cls.doctor(target))
+        checks.extend(sink_cls.doctor(target, settings))
     except VtembedError as exc:
         checks.append((f"sink {settings.sink}", str(exc)))
     checks.append(writable_dir("cache", settings.cache_dir))

@@ -125,7 +125,9 @@ def run_ingest(app: AppContext, settings: Settings, locators: list[str]) -> RunS
     for bad in found.failed:
         reporter.error(bad.locator, bad.reason)
         summary.add_error(bad.locator, bad.reason)
-    the_sink = sink_cls(target, model_name=the_embedder.model_name, dim=the_embedder.dim)
+    the_sink = sink_cls(
+        target, model_name=the_embedder.model_name, dim=the_embedder.dim, settings=settings
+    )
     state = RunState(the_sink.state_path, the_embedder.model_name)
     try:
         todo = [item for item in found.items if not state.is_done(item, the_sink)]

@@ -61,7 +61,7 @@ def search(
     app = app_context(ctx)
     settings = app.settings(sink=sink, embedder=embedder)
     sink_cls, target = app.registry.sink(settings.sink)
-    stored = sink_cls.stored_model(target)
+    stored = sink_cls.stored_model(target, settings)
     if stored is None:
         raise UsageError(
             f"sink {settings.sink}: the sink holds no records yet (run vtembed ingest)"
@@ -79,7 +79,7 @@ def search(
     filters: dict[str, Any] = media_filter(media) if media else {}
     if modality is not Modality.all:
         filters["modality"] = modality.value
-    handle = sink_cls.open_for_search(target, model_name=model_name, dim=dim)
+    handle = sink_cls.open_for_search(target, model_name=model_name, dim=dim, settings=settings)
     try:
         hits = handle.search(vector, k, filters)
     except NotImplementedError as exc:
