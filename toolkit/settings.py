@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
 from pydantic_settings import (
@@ -50,6 +50,11 @@ class WhisperSettings(BaseModel):
     window_sec: float = 300.0
 
 
+class RaySettings(BaseModel):
+    address: str = ""
+    workers: int = Field(0, ge=0)
+
+
 class ServeSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8765
@@ -86,8 +91,10 @@ class Settings(BaseSettings):
     dry_run: bool = False
     limit: int = Field(0, ge=0)
     since: str = ""
+    executor: Literal["local", "ray"] = "local"
     whisper: WhisperSettings = Field(default_factory=WhisperSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
+    ray: RaySettings = Field(default_factory=RaySettings)
     models: dict[str, ModelSpec] = Field(default_factory=_default_models)
 
     @field_validator("cache_dir", mode="before")

@@ -13,7 +13,7 @@ from vtembed.cli.options import EmbedderOption, ModelOption, WhisperModelOption
 from vtembed.cli.plugin_options import with_section_options
 from vtembed.discovery import discover
 from vtembed.errors import UsageError
-from vtembed.executors.local import LocalExecutor
+from vtembed.executors import make_executor
 from vtembed.pipeline import Stages
 from vtembed.progress import Reporter, make_reporter
 from vtembed.settings import PluginSection, Settings
@@ -71,6 +71,14 @@ def ingest(
     summary_json: Annotated[
         Path | None, typer.Option(help="Also write the run summary as JSON to this file.")
     ] = None,
+    executor: Annotated[
+        str | None,
+        typer.Option(help="local | ray: where items are processed. [default: local]"),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="With --executor ray: the cluster (auto, ray://HOST:10001)."),
+    ] = None,
     section_flags: dict[str, Any] | None = None,
 ) -> None:
     """Transcribe, chunk and embed media; a rerun does only what is new or changed.
@@ -87,6 +95,8 @@ def ingest(
         dry_run=dry_run or None,
         limit=limit,
         since=since,
+        executor=executor,
+        ray__address=ray_address,
         **(section_flags or {}),
     )
     summary = run_ingest(app, settings, [*(locators or []), *read_locators(from_file)])
@@ -112,6 +122,7 @@ def run_ingest(app: AppContext, settings: Settings, locators: list[str]) -> RunS
     registry = app.registry
     embedder_cls = registry.embedder(settings.embedder)
     sink_cls, target = registry.sink(settings.sink)
+    executor = make_executor(settings)
     found = discover(locators, registry, settings)
     reporter = make_reporter(settings.progress)
     the_embedder = embedder_cls(settings, settings.model or None)
@@ -142,7 +153,7 @@ def run_ingest(app: AppContext, settings: Settings, locators: list[str]) -> RunS
                 state=state,
                 reporter=reporter,
             )
-            LocalExecutor().run(todo, stages, summary)
+            executor.run(todo, stages, summary)
     finally:
         state.close()
         the_sink.close()
