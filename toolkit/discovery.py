@@ -6,8 +6,11 @@ Every locator is matched to a source up front, so a typo or an unclaimed locator
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 from vtembed.errors import UsageError
 from vtembed.models import MediaItem
@@ -31,6 +34,7 @@ def discover(locators: list[str], registry: Registry, settings: Settings) -> Dis
     seen: set[str] = set()
     for locator, cls in chosen:
         source = found.sources.setdefault(cls.name, cls(settings))
+        origin = origin_of(locator)
         items: list[MediaItem] = []
         for entry in source.discover(locator):
             if isinstance(entry, Skipped):
@@ -39,9 +43,26 @@ def discover(locators: list[str], registry: Registry, settings: Settings) -> Dis
                 found.failed.append(entry)
             elif entry.id not in seen:
                 seen.add(entry.id)
-                items.append(entry)
+                items.append(replace(entry, origin=origin))
         found.items.extend(select(items, settings.limit, since))
     return found
+
+
+def local_path(locator: str) -> Path | None:
+    """The absolute path a file, folder or glob locator names (symlinks resolved, as in the
+    file:// URIs of local items); None for a URL."""
+    if "://" in locator and not locator.startswith("file://"):
+        return None
+    if locator.startswith("file://"):
+        locator = unquote(urlparse(locator).path)
+    return Path(os.path.realpath(Path(locator).expanduser()))
+
+
+def origin_of(locator: str) -> str:
+    """The locator as the state remembers it: local ones absolute, so that `prune` recognises
+    them from another working directory; URLs as given."""
+    path = local_path(locator)
+    return locator if path is None else str(path)
 
 
 def select(items: list[MediaItem], limit: int, since: datetime | None) -> list[MediaItem]:

@@ -25,6 +25,9 @@ class MediaItem:
     """Changes when the content changes (size + mtime for files); a new value means redo."""
     published: str | None = None
     guid: str | None = None
+    origin: str = ""
+    """The locator that found the item (local ones absolute), so `prune` knows what a feed or
+    folder covers; set by discovery, empty in items a source builds."""
 
     @property
     def label(self) -> str:

@@ -2,13 +2,17 @@
 
 It lives beside the sink's data and is never trusted alone: an item counts as done only while the
 sink still holds exactly the records the manifest says it wrote, so deleting the output file makes
-the next run redo everything instead of claiming records that are gone.
+the next run redo everything instead of claiming records that are gone. It is also the catalogue
+`vtembed prune` reads, since a sink can count and delete an item's records but not list items: each
+row keeps the item's URI and `origin`, the locator that found it (a feed's episodes have URIs that
+say nothing of the feed). Files written before `origin` existed gain the column when opened.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from vtembed.models import MediaItem
@@ -24,9 +28,26 @@ CREATE TABLE IF NOT EXISTS items (
     records     INTEGER NOT NULL DEFAULT 0,
     error       TEXT,
     updated_at  REAL NOT NULL,
+    origin      TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (media_id, model_name)
 )
 """
+_COLUMNS = "media_id, model_name, fingerprint, uri, status, records, error, updated_at, origin"
+
+
+@dataclass(frozen=True)
+class StateRow:
+    """One item the manifest knows, as `prune` needs it."""
+
+    media_id: str
+    uri: str
+    origin: str
+    status: str
+    records: int
+
+    @property
+    def label(self) -> str:
+        return MediaItem(self.media_id, self.uri, "", "").label
 
 
 class RunState:
@@ -38,15 +59,40 @@ class RunState:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute(_SCHEMA)
+        self._add_origin_column()
 
     def is_done(self, item: MediaItem, sink: Sink) -> bool:
+        """Also remembers which locator found a known item now (rows from before `origin`
+        existed, a feed that moved), since an item that is done is never written again."""
         row = self.db.execute(
-            "SELECT fingerprint, status, records FROM items WHERE media_id=? AND model_name=?",
+            "SELECT fingerprint, status, records, origin FROM items"
+            " WHERE media_id=? AND model_name=?",
             (item.id, self.model_name),
         ).fetchone()
-        if row is None or row[1] != "done" or row[0] != item.fingerprint:
+        if row is None:
+            return False
+        if item.origin and row[3] != item.origin:
+            self.db.execute(
+                "UPDATE items SET origin=? WHERE media_id=? AND model_name=?",
+                (item.origin, item.id, self.model_name),
+            )
+        if row[1] != "done" or row[0] != item.fingerprint:
             return False
         return sink.count(item.id) == row[2]
+
+    def rows(self) -> list[StateRow]:
+        """Every item recorded for this model, done or failed, by URI."""
+        found = self.db.execute(
+            "SELECT media_id, uri, origin, status, records FROM items WHERE model_name=?"
+            " ORDER BY uri, media_id",
+            (self.model_name,),
+        )
+        return [StateRow(*row) for row in found]
+
+    def forget(self, media_id: str) -> None:
+        self.db.execute(
+            "DELETE FROM items WHERE media_id=? AND model_name=?", (media_id, self.model_name)
+        )
 
     def mark_done(self, item: MediaItem, records: int) -> None:
         self._put(item, "done", records, None)
@@ -56,7 +102,7 @@ class RunState:
 
     def _put(self, item: MediaItem, status: str, records: int, error: str | None) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT OR REPLACE INTO items ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 item.id,
                 self.model_name,
@@ -66,8 +112,19 @@ class RunState:
                 records,
                 error,
                 time.time(),
+                item.origin,
             ),
         )
+
+    def _add_origin_column(self) -> None:
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(items)")}
+        if "origin" in columns:
+            return
+        try:
+            self.db.execute("ALTER TABLE items ADD COLUMN origin TEXT NOT NULL DEFAULT ''")
+        except sqlite3.OperationalError as exc:  # another process added it a moment ago
+            if "duplicate column" not in str(exc):
+                raise
 
     def close(self) -> None:
         self.db.close()

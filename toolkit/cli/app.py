@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from typer.main import get_command
 
-from vtembed.cli import doctor, ingest, plugins_cmd, search, serve, transcribe_cmd
+from vtembed.cli import doctor, ingest, plugins_cmd, prune, search, serve, transcribe_cmd
 from vtembed.cli.context import AppContext
 from vtembed.errors import VtembedError
 from vtembed.plugin_manager import VtembedPluginManager, build_manager
@@ -58,6 +58,7 @@ def build_app(pm: VtembedPluginManager) -> typer.Typer:
     doctor.register(app)
     serve.register(app)
     search.register(app)
+    prune.register(app)
     pm.hook.vtembed_register_commands(app=app)
     return app
 
