@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 from vtembed.models import TextChunk, Transcript, Word
 
-__all__ = ["chunk_transcript"]
+__all__ = ["ChunkStream", "chunk_transcript"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,41 +35,57 @@ def chunk_transcript(
     `count` must include whatever fixed overhead the model adds (CLIP's start and end tokens),
     because `max_tokens` is compared against it directly.
     """
-    if count("") >= max_tokens:
-        raise ValueError(f"max_tokens={max_tokens} leaves no room for any text")
-    packer = _Packer(max_tokens, count)
-    for run in _runs(transcript.words, max_pause_sec):
-        for sentence in _sentences(run):
-            packer.add_sentence(sentence)
-        packer.flush()
-    return packer.chunks
+    stream = ChunkStream(max_tokens=max_tokens, count=count, max_pause_sec=max_pause_sec)
+    return [*stream.add(transcript.words), *stream.finish()]
+
+
+class ChunkStream:
+    """The same chunks as `chunk_transcript`, handed out as soon as they are final, so a long
+    file's first chunks can be embedded while Whisper is still on its later windows.
+
+    A chunk is final once the packer moves past it; only the sentence being spoken and the chunk
+    being filled are held back, so the result never depends on where windows were cut.
+    """
+
+    def __init__(
+        self, *, max_tokens: int, count: Callable[[str], int], max_pause_sec: float = 2.0
+    ) -> None:
+        if count("") >= max_tokens:
+            raise ValueError(f"max_tokens={max_tokens} leaves no room for any text")
+        self.max_pause_sec = max_pause_sec
+        self._packer = _Packer(max_tokens, count)
+        self._sentence: list[Word] = []
+        self._last: Word | None = None
+
+    def add(self, words: Sequence[Word]) -> list[TextChunk]:
+        for word in words:
+            if self._last is not None and word.start_sec - self._last.end_sec > self.max_pause_sec:
+                self._end_run()  # chunks never cross a long pause
+            self._sentence.append(word)
+            self._last = word
+            if _SENTENCE_END.search(word.text.strip()):
+                self._packer.add_sentence(self._sentence)
+                self._sentence = []
+        return self._take()
+
+    def finish(self) -> list[TextChunk]:
+        self._end_run()
+        return self._take()
+
+    def _end_run(self) -> None:
+        if self._sentence:
+            self._packer.add_sentence(self._sentence)
+            self._sentence = []
+        self._packer.flush()
+
+    def _take(self) -> list[TextChunk]:
+        done, self._packer.chunks = self._packer.chunks, []
+        return done
 
 
 def _text(words: Sequence[Word]) -> str:
     # Whisper words carry their own leading space, so plain concatenation restores the spacing.
     return "".join(w.text for w in words).strip()
-
-
-def _runs(words: Sequence[Word], max_pause_sec: float) -> Iterator[list[Word]]:
-    """Stretches of speech without a pause longer than max_pause_sec; chunks never cross one."""
-    run: list[Word] = []
-    for word in words:
-        if run and word.start_sec - run[-1].end_sec > max_pause_sec:
-            yield run
-            run = []
-        run.append(word)
-    if run:
-        yield run
-
-
-def _sentences(run: list[Word]) -> Iterator[list[Word]]:
-    start = 0
-    for i, word in enumerate(run):
-        if _SENTENCE_END.search(word.text.strip()):
-            yield run[start : i + 1]
-            start = i + 1
-    if start < len(run):
-        yield run[start:]
 
 
 class _Packer:

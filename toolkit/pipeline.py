@@ -2,20 +2,21 @@
 
     open + probe ─► decode windows ─► transcribe ─► chunk + segment ─► embed ─► write + mark done
 
-Each stage is a method that takes the previous stage's value. Errors are isolated per item: one
-bad file fails alone, and its records are never half-written (old records of a changed file are
-replaced only once the new ones are ready).
+Each stage is a method that takes the previous stage's value. `stream` runs the first four for
+one item window by window, handing out inputs as soon as they are final, so an executor can
+embed them while Whisper goes on; `transcribe` + `plan` make the same inputs in one go. Errors
+are isolated per item: one bad file fails alone, and its records are never half-written (old
+records of a changed file are replaced only once the new ones are ready).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
-from vtembed.chunking import chunk_transcript
 from vtembed.clip_tokens import get_counter
 from vtembed.embedder import Embeddable, Embedder
-from vtembed.media import DecodeResult, audio_segments, pcm_windows, probe
+from vtembed.media import SAMPLE_RATE, DecodeResult, pcm_windows, probe
 from vtembed.models import (
     AudioSegment,
     EmbeddingRecord,
@@ -25,6 +26,8 @@ from vtembed.models import (
     Transcript,
     record_id,
 )
+from vtembed.planning import ItemPlanner
+from vtembed.prefetch import prefetch
 from vtembed.progress import Reporter
 from vtembed.settings import Settings
 from vtembed.sink import Sink
@@ -50,6 +53,22 @@ class Planned:
     inputs: tuple[Embeddable, ...]
 
 
+@dataclass(frozen=True)
+class Part:
+    """Inputs of one item that became final after a window: they can be embedded now."""
+
+    item: MediaItem
+    inputs: tuple[Embeddable, ...]
+
+
+@dataclass(frozen=True)
+class Ended:
+    """The item is fully transcribed; every one of its inputs was in an earlier `Part`."""
+
+    item: MediaItem
+    duration_sec: float
+
+
 @dataclass
 class Stages:
     settings: Settings
@@ -60,40 +79,68 @@ class Stages:
     state: RunState
     reporter: Reporter
 
+    def stream(self, item: MediaItem) -> Iterator[Part | Ended]:
+        """Open, decode (a window ahead, in a thread), transcribe and plan one item, yielding its
+        inputs window by window and then `Ended`."""
+        info = self._open(item)
+        decoded = DecodeResult()
+        windows = prefetch(
+            pcm_windows(info, self.settings.whisper.window_sec, decoded),
+            self.settings.pipeline.windows_ahead,
+        )
+        planner = ItemPlanner(item, info, self.embedder, self.settings.max_pause_sec)
+        for window in windows:
+            words = self.transcriber.window_words(window, self._progress(item))
+            reached = window.start_sec + len(window.samples) / SAMPLE_RATE
+            self.reporter.item_progress(item.label, reached)
+            inputs = planner.add(words, reached)
+            if inputs:
+                yield Part(item, tuple(inputs))
+        if decoded.warning:
+            self.reporter.warn(item.label, decoded.warning)
+        rest = planner.finish(decoded.duration_sec)
+        if rest:
+            yield Part(item, tuple(rest))
+        yield Ended(item, decoded.duration_sec)
+
     def transcribe(self, item: MediaItem) -> Transcribed:
-        path = self.sources[item.source].open(item)
-        info = probe(str(path))
-        self.reporter.item_start(item.label, info.duration_sec)
+        info = self._open(item)
         decoded = DecodeResult()
         windows = pcm_windows(info, self.settings.whisper.window_sec, decoded)
-        transcript = self.transcriber.transcribe(
-            windows, lambda sec: self.reporter.item_progress(item.label, sec)
-        )
+        transcript = self.transcriber.transcribe(windows, self._progress(item))
         if decoded.warning:
             self.reporter.warn(item.label, decoded.warning)
         return Transcribed(item, info, decoded.duration_sec, transcript)
 
     def plan(self, done: Transcribed) -> Planned:
-        counter = get_counter()
-        chunks = chunk_transcript(
-            done.transcript,
-            max_tokens=self.embedder.text_token_limit,
-            count=counter.count,
-            max_pause_sec=self.settings.max_pause_sec,
-        )
-        segments = [
-            replace(seg, text=_spoken(done.transcript, seg), media_uri=done.item.uri)
-            for seg in audio_segments(done.info, done.duration_sec, self.embedder.audio_segment_sec)
+        """Text chunks first, then audio segments, each in time order."""
+        planner = ItemPlanner(done.item, done.info, self.embedder, self.settings.max_pause_sec)
+        found = [
+            *planner.add(done.transcript.words, done.duration_sec),
+            *planner.finish(done.duration_sec),
         ]
-        inputs = [x for x in (*chunks, *segments) if self.embedder.wants(x)]
-        return Planned(done.item, done.duration_sec, tuple(inputs))
+        found.sort(key=lambda x: isinstance(x, AudioSegment))  # stable: keeps time order
+        return Planned(done.item, done.duration_sec, tuple(found))
 
-    async def embed(self, planned: Planned) -> list[EmbeddingRecord]:
+    def _open(self, item: MediaItem) -> MediaInfo:
+        path = self.sources[item.source].open(item)
+        info = probe(str(path))
+        self.reporter.item_start(item.label, info.duration_sec)
+        return info
+
+    def _progress(self, item: MediaItem) -> Callable[[float], None]:
+        return lambda sec: self.reporter.item_progress(item.label, sec)
+
+    async def embed_inputs(self, inputs: Sequence[Embeddable]) -> list[list[float]]:
+        """Vectors for inputs, in order, in calls of at most the configured batch size."""
         size = max(1, min(self.settings.embed_batch_size, self.embedder.batch_size))
         vectors: list[list[float]] = []
-        for start in range(0, len(planned.inputs), size):
-            batch = planned.inputs[start : start + size]
-            vectors.extend(await self.embedder.embed(batch))
+        for start in range(0, len(inputs), size):
+            vectors.extend(await self.embedder.embed(inputs[start : start + size]))
+        return vectors
+
+    async def embed(self, planned: Planned) -> list[EmbeddingRecord]:
+        vectors = await self.embed_inputs(planned.inputs)
         return build_records(planned, vectors, self.embedder)
 
     def write(self, item: MediaItem, records: Sequence[EmbeddingRecord]) -> int:
@@ -154,9 +201,3 @@ def media_fields(item: MediaItem, duration_sec: float) -> dict[str, object]:
     if item.guid:
         media["guid"] = item.guid
     return media
-
-
-def _spoken(transcript: Transcript, segment: AudioSegment) -> str:
-    return "".join(
-        w.text for w in transcript.words_between(segment.start_sec, segment.end_sec)
-    ).strip()

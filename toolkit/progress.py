@@ -37,14 +37,15 @@ class PlainReporter:
     def __init__(self, quiet: bool = False) -> None:
         self.quiet = quiet
         self.total = 0
-        self.done = 0
+        self.started = 0
         self._last = 0.0
 
     def start(self, total_items: int) -> None:
         self.total = total_items
 
     def item_start(self, label: str, duration_sec: float) -> None:
-        self._say(f"[{self.done + 1}/{self.total}] {label} ({duration_sec:.0f} s of media)")
+        self.started += 1
+        self._say(f"[{self.started}/{self.total}] {label} ({duration_sec:.0f} s of media)")
 
     def item_progress(self, label: str, done_sec: float) -> None:
         if time.monotonic() - self._last > 10:
@@ -52,7 +53,7 @@ class PlainReporter:
             self._say(f"    {label}: transcribed up to {done_sec:.0f} s")
 
     def item_end(self, label: str) -> None:
-        self.done += 1
+        pass
 
     def error(self, label: str, message: str) -> None:
         print(f"error: {label}: {message}", file=sys.stderr, flush=True)
@@ -72,7 +73,8 @@ class PlainReporter:
 
 
 class RichReporter:
-    """An overall bar (items) and a bar for the item at hand (seconds of media transcribed)."""
+    """An overall bar (items) and a bar per item in progress (seconds of media transcribed); with
+    stages overlapped, one item may still be embedding while the next is transcribed."""
 
     def __init__(self) -> None:
         self.console = Console(stderr=True)
@@ -85,7 +87,7 @@ class RichReporter:
             transient=True,
         )
         self.overall: TaskID | None = None
-        self.current: TaskID | None = None
+        self.items: dict[str, TaskID] = {}
 
     def start(self, total_items: int) -> None:
         self.progress.start()
@@ -93,16 +95,15 @@ class RichReporter:
 
     def item_start(self, label: str, duration_sec: float) -> None:
         name = label if len(label) < 50 else "…" + label[-49:]
-        self.current = self.progress.add_task(f"  {name} (s)", total=max(duration_sec, 1))
+        self.items[label] = self.progress.add_task(f"  {name} (s)", total=max(duration_sec, 1))
 
     def item_progress(self, label: str, done_sec: float) -> None:
-        if self.current is not None:
-            self.progress.update(self.current, completed=done_sec)
+        if label in self.items:
+            self.progress.update(self.items[label], completed=done_sec)
 
     def item_end(self, label: str) -> None:
-        if self.current is not None:
-            self.progress.remove_task(self.current)
-            self.current = None
+        if label in self.items:
+            self.progress.remove_task(self.items.pop(label))
         if self.overall is not None:
             self.progress.advance(self.overall)
 

@@ -50,6 +50,13 @@ class WhisperSettings(BaseModel):
     window_sec: float = 300.0
 
 
+class PipelineSettings(BaseModel):
+    overlap: bool = True
+    windows_ahead: int = Field(1, ge=0)
+    parts_waiting: int = Field(8, ge=1)
+    batches_in_flight: int = Field(4, ge=1)
+
+
 class RaySettings(BaseModel):
     address: str = ""
     workers: int = Field(0, ge=0)
@@ -93,6 +100,7 @@ class Settings(BaseSettings):
     since: str = ""
     executor: Literal["local", "ray"] = "local"
     whisper: WhisperSettings = Field(default_factory=WhisperSettings)
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
     ray: RaySettings = Field(default_factory=RaySettings)
     models: dict[str, ModelSpec] = Field(default_factory=_default_models)

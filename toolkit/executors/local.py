@@ -1,21 +1,29 @@
-"""Run the stages item by item on this machine, one item's failure never stopping the others.
+"""Run the stages on this machine: Whisper in one thread, embedding and writing on an event loop
+in the main thread, joined by a bounded queue.
 
-One event loop lives for the whole run (an `asyncio.Runner`), so async embedders keep their
-connection pools between items.
+Whisper is the slowest stage and the only one that needs the cores for long, so it never waits:
+while it transcribes a window, the inputs of earlier windows (and items) are being embedded and
+finished items written. The queue of transcribed parts and the number of embedder calls in flight
+are bounded (`[pipeline]` settings), so a fast transcriber and a slow endpoint cannot pile up
+memory. Items are written in the order they were given, one item's failure never stops the
+others, and with `pipeline.overlap = false` the same stages run one after another instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
+from collections.abc import Iterator
 
-from vtembed.errors import MediaError, UsageError
+from vtembed.executors.item_job import ItemJob, failure_message
 from vtembed.models import MediaItem
-from vtembed.pipeline import Stages
+from vtembed.pipeline import Ended, Part, Stages
 from vtembed.summary import RunSummary
 
 log = logging.getLogger(__name__)
+_POLL_SEC = 0.2
 
 
 class LocalExecutor:
@@ -24,38 +32,140 @@ class LocalExecutor:
         stages.reporter.start(len(items))
         try:
             with asyncio.Runner() as runner:
-                for item in items:
-                    self._one(item, stages, summary, runner)
+                if stages.settings.pipeline.overlap:
+                    runner.run(_Overlapped(stages, summary).run(items))
+                else:
+                    for item in items:
+                        runner.run(_one_at_a_time(item, stages, summary))
                 runner.run(stages.embedder.aclose())
         finally:
             stages.reporter.finish()
             summary.wall_seconds = time.monotonic() - started
 
-    def _one(
-        self, item: MediaItem, stages: Stages, summary: RunSummary, runner: asyncio.Runner
+
+async def _one_at_a_time(item: MediaItem, stages: Stages, summary: RunSummary) -> None:
+    job = ItemJob(item, stages, summary)
+    try:
+        planned = stages.plan(stages.transcribe(item))
+        job.add(planned.inputs)
+        if not stages.settings.dry_run:
+            job.vectors[0] = await stages.embed_inputs(planned.inputs)
+        job.ended(planned.duration_sec)
+    except Exception as exc:
+        job.fail(failure_message(exc, item))
+    job.finish()
+
+
+class _Overlapped:
+    def __init__(self, stages: Stages, summary: RunSummary) -> None:
+        self.stages = stages
+        self.summary = summary
+        self.settings = stages.settings.pipeline
+
+    async def run(self, items: list[MediaItem]) -> None:
+        loop = asyncio.get_running_loop()
+        parts: asyncio.Queue[Part | Ended | _Failed | None] = asyncio.Queue(
+            self.settings.parts_waiting
+        )
+        stop = threading.Event()
+        producer = threading.Thread(
+            target=self._produce, args=(items, parts, loop, stop), name="vtembed-whisper"
+        )
+        producer.daemon = True  # Ctrl-C must not wait for Whisper to finish a window
+        producer.start()
+        try:
+            await self._consume(parts)
+        finally:
+            stop.set()
+
+    def _produce(
+        self,
+        items: list[MediaItem],
+        parts: asyncio.Queue[Part | Ended | _Failed | None],
+        loop: asyncio.AbstractEventLoop,
+        stop: threading.Event,
     ) -> None:
         try:
-            planned = stages.plan(stages.transcribe(item))
-            summary.count_requests(planned.inputs)
-            if stages.settings.dry_run:
-                summary.audio_seconds += planned.duration_sec
-                summary.ok += 1
-                return
-            records = runner.run(stages.embed(planned))
-            summary.records_written += stages.write(item, records)
-            stages.reporter.info(f"done: {item.label} ({len(records)} records)")
-            summary.audio_seconds += planned.duration_sec
-            summary.ok += 1
-        except (MediaError, UsageError, OSError) as exc:
-            self._failed(item, str(exc), stages, summary)
-        except Exception as exc:
-            log.debug("unexpected failure on %s", item.label, exc_info=True)
-            self._failed(item, f"{type(exc).__name__}: {exc}", stages, summary)
+            for item in items:
+                for message in _guarded(self.stages, item):
+                    if not _put(message, parts, loop, stop):
+                        return
         finally:
-            stages.reporter.item_end(item.label)
+            _put(None, parts, loop, stop)
 
-    @staticmethod
-    def _failed(item: MediaItem, message: str, stages: Stages, summary: RunSummary) -> None:
-        stages.reporter.error(item.label, message)
-        stages.state.mark_failed(item, message)
-        summary.add_error(item.label, message)
+    async def _consume(self, parts: asyncio.Queue[Part | Ended | _Failed | None]) -> None:
+        in_flight = asyncio.Semaphore(self.settings.batches_in_flight)
+        jobs: dict[str, ItemJob] = {}
+        previous: asyncio.Task[None] | None = None
+        size = max(1, min(self.stages.settings.embed_batch_size, self.stages.embedder.batch_size))
+        while (message := await parts.get()) is not None:
+            job = jobs.get(message.item.id)
+            if job is None:
+                job = jobs[message.item.id] = ItemJob(message.item, self.stages, self.summary)
+            if isinstance(message, Part):
+                for start in range(0, len(message.inputs), size):
+                    seq = job.add(message.inputs[start : start + size])
+                    if not self.stages.settings.dry_run and not job.error:
+                        await in_flight.acquire()
+                        job.track(asyncio.create_task(self._embed(job, seq, in_flight)))
+                continue
+            if isinstance(message, Ended):
+                job.ended(message.duration_sec)
+            else:
+                job.fail(message.error)
+            del jobs[message.item.id]
+            previous = asyncio.create_task(_finish_after(previous, job))
+        if previous is not None:
+            await previous
+
+    async def _embed(self, job: ItemJob, seq: int, in_flight: asyncio.Semaphore) -> None:
+        try:
+            job.vectors[seq] = await self.stages.embed_inputs(job.inputs[seq])
+        except Exception as exc:
+            job.fail(failure_message(exc, job.item))
+        finally:
+            in_flight.release()
+
+
+class _Failed:
+    def __init__(self, item: MediaItem, error: str) -> None:
+        self.item = item
+        self.error = error
+
+
+def _guarded(stages: Stages, item: MediaItem) -> Iterator[Part | Ended | _Failed]:
+    """The item's stream, with a failure turned into a message so the next item goes on."""
+    try:
+        yield from stages.stream(item)
+    except Exception as exc:
+        yield _Failed(item, failure_message(exc, item))
+
+
+def _put(
+    message: Part | Ended | _Failed | None,
+    parts: asyncio.Queue[Part | Ended | _Failed | None],
+    loop: asyncio.AbstractEventLoop,
+    stop: threading.Event,
+) -> bool:
+    """Hand a message to the event loop, waiting while the queue is full (back-pressure);
+    False once the run is stopping."""
+    try:
+        done = asyncio.run_coroutine_threadsafe(parts.put(message), loop)
+    except RuntimeError:  # the loop is closed: the run ended
+        return False
+    while not stop.is_set():
+        try:
+            done.result(timeout=_POLL_SEC)
+            return True
+        except TimeoutError:
+            continue
+    done.cancel()
+    return False
+
+
+async def _finish_after(previous: asyncio.Task[None] | None, job: ItemJob) -> None:
+    """Items are written in the order they were given, whatever order their embeddings end."""
+    await job.wait()
+    if previous is not None:
+        await previous
+    job.finish()

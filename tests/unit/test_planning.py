@@ -1,0 +1,57 @@
+"""Inputs handed out window by window equal those planned from the whole transcript."""
+
+from __future__ import annotations
+
+from vtembed.chunking import ChunkStream, chunk_transcript
+from vtembed.clip_tokens import get_counter
+from vtembed.media import audio_segments
+from vtembed.models import MediaInfo, Transcript, Word
+from vtembed.planning import SegmentStream
+
+
+def _words(n: int, gap_every: int = 7) -> list[Word]:
+    out, t = [], 0.0
+    for i in range(n):
+        t += 3.0 if i % gap_every == 0 and i else 0.1
+        text = f" word{i}." if i % 5 == 4 else f" word{i}"
+        out.append(Word(text, round(t, 3), round(t + 0.3, 3)))
+        t += 0.3
+    return out
+
+
+def test_chunk_stream_equals_whole_transcript_for_any_split() -> None:
+    words = _words(120)
+    count = get_counter().count
+    whole = chunk_transcript(Transcript(tuple(words)), max_tokens=12, count=count)
+    for step in (1, 5, 17, 60):
+        stream = ChunkStream(max_tokens=12, count=count)
+        parts = []
+        for start in range(0, len(words), step):
+            parts.extend(stream.add(words[start : start + step]))
+        assert [*parts, *stream.finish()] == whole
+
+
+def test_segment_stream_equals_whole_grid_with_texts() -> None:
+    words = _words(150)
+    duration = words[-1].end_sec + 1.234
+    info = MediaInfo(path="/x.wav", duration_sec=duration, audio_stream=0)
+    transcript = Transcript(tuple(words))
+    expected = [
+        (
+            s.start_sec,
+            s.end_sec,
+            "".join(w.text for w in transcript.words_between(s.start_sec, s.end_sec)).strip(),
+        )
+        for s in audio_segments(info, duration, 10.0)
+    ]
+    stream = SegmentStream(info, 10.0, "file:///x.wav")
+    got = []
+    edges = [23.4, 41.0, 77.7, duration]  # windows end at quiet points, not on the grid
+    start = 0.0
+    for edge in edges:
+        inside = [w for w in words if start <= w.start_sec < edge]
+        got.extend(stream.add(inside, edge))
+        start = edge
+    got.extend(stream.finish(duration))
+    assert [(s.start_sec, s.end_sec, s.text) for s in got] == expected
+    assert [s.index for s in got] == list(range(len(expected)))
