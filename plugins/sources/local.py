@@ -75,6 +75,8 @@ def _walk(paths: list[Path]) -> Iterator[Found]:
     for path in paths:
         if path.is_dir():
             yield from _walk(sorted(_files_under(path)))
+        elif not path.exists():  # a broken symlink, or a file deleted while we walk
+            yield Failed(str(path), "no such file (a broken link?)")
         elif path.suffix.lower() in MEDIA_EXTENSIONS or (
             not path.suffix and _probes_as_media(path)
         ):

@@ -23,7 +23,9 @@ def test_bad_files_beside_good_ones(tmp_path: Path, tools: None, vtembed) -> Non
         "zero": mf.zero_bytes(folder / "empty.mp4"),
         "not media": mf.not_media(folder / "notes.mp4"),
         "truncated": mf.truncated(good, folder / "truncated.mp4"),
+        "broken link": folder / "moved away.mp4",
     }
+    bad["broken link"].symlink_to(folder / "no such target.mp4")
     (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     (folder / "readme.txt").write_text("hello")
     out = tmp_path / "out.jsonl"
@@ -35,7 +37,7 @@ def test_bad_files_beside_good_ones(tmp_path: Path, tools: None, vtembed) -> Non
     for path in bad.values():
         assert sum(str(path) in line for line in errors) == 1, (path, errors)
     assert any("no audio stream" in line for line in errors)
-    assert run.summary["items"] == {"ok": 1, "failed": 4, "skipped": 2, "done_before": 0}
+    assert run.summary["items"] == {"ok": 1, "failed": 5, "skipped": 2, "done_before": 0}
     assert {e["item"] for e in run.summary["errors"]} == {str(p) for p in bad.values()}
     good_records = records(out)
     assert good_records and all(r["media"]["title"] == "good talk" for r in good_records)
