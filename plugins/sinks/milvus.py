@@ -1,0 +1,326 @@
+"""Milvus sink: records in Milvus Lite (a local `.db` folder) or a Milvus server, same code.
+
+`milvus:PATH.db` opens (or creates) a Milvus Lite database; `milvus:http://host:19530` (or
+https, with the token from `MILVUS_TOKEN`) a server, where a Milvus cluster is the same URI
+change. Records go to one collection per model, `<collection_prefix>_<model name>`, with the
+record's fields as scalar fields (`media.x` flattened to `media_x`), `vector` a FLOAT_VECTOR of
+the model's dimension under a COSINE index, and the model in the collection's properties.
+The collections under one prefix hold one model: opening them for another model or dimension
+is a `UsageError`.
+
+Writes are upserts by record id, so writing a record twice stores it once; counts and searches
+read with Strong consistency, so resume sees every write that returned. The resume manifest
+lives beside a Lite database (`PATH.db.state.sqlite`) or, for a server, under
+`<cache_dir>/milvus/`, keyed by the URI and collection; a `.lock` beside it keeps one writer.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from pydantic import BaseModel, Field, SecretStr
+
+from vtembed import hookimpl
+from vtembed.errors import UsageError
+from vtembed.models import EmbeddingRecord
+from vtembed.paths import folder_problem
+from vtembed.plugins.sinks import milvus_connect
+from vtembed.plugins.sinks import milvus_schema as schema
+from vtembed.plugins.sinks.flat_record import from_row, to_row
+from vtembed.plugins.sinks.milvus_connect import Where
+from vtembed.settings import PluginSection, Settings, default_cache_dir
+from vtembed.sink import Sink
+
+BATCH = 500  # rows per upsert and ids per `id in [...]` look-up
+MAX_TOP_K = 16384  # Milvus refuses a larger limit
+
+
+class MilvusSettings(BaseModel):
+    collection_prefix: str = Field(
+        "embeddings",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Collections are named <collection_prefix>_<model name>.",
+    )
+    token: SecretStr | None = Field(None, description="Server token; also MILVUS_TOKEN.")
+    index_type: str = Field(
+        "", description="Vector index (HNSW, IVF_FLAT, ...); empty: FLAT on Lite, else AUTOINDEX."
+    )
+    index_params: dict[str, int | float | str] = Field(
+        default_factory=dict, description="Index build parameters, e.g. {M = 16}."
+    )
+    search_params: dict[str, int | float | str] = Field(
+        default_factory=dict, description="Search parameters, e.g. {ef = 64}."
+    )
+    connect_timeout_sec: float = Field(10.0, gt=0, description="Seconds to reach a server.")
+    timeout_sec: float = Field(120.0, gt=0, description="Seconds one request may take.")
+
+
+SECTION = PluginSection("milvus", MilvusSettings, env={"MILVUS_TOKEN": "token"})
+
+
+class MilvusSink(Sink):
+    scheme = "milvus"
+    settings_section = SECTION
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        model_name: str,
+        dim: int,
+        settings: Settings | None = None,
+        writer: bool = True,
+    ) -> None:
+        super().__init__(target, model_name=model_name, dim=dim, settings=settings)
+        self.config: MilvusSettings = self.options(settings)
+        self.where = milvus_connect.parse(target)
+        self.collection = schema.collection_name(self.config.collection_prefix, model_name)
+        self.timeout = self.config.timeout_sec
+        self.client: Any = None
+        self.exists = False
+        self._lock: TextIO | None = None
+        self._wrote = False
+        if writer:
+            self._take_lock()
+        try:
+            self.client = _connect(self.where, self.config, create=writer)
+            if self.client is not None:
+                self._check_held()
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def stored_model(cls, target: str, settings: Settings | None = None) -> tuple[str, int] | None:
+        config: MilvusSettings = cls.options(settings)
+        where = milvus_connect.parse(target)
+        client = _connect(where, config, create=False)
+        if client is None:
+            return None
+        try:
+            held = [h for h in schema.held(client, where, config.collection_prefix) if h.rows]
+        finally:
+            milvus_connect.release(where, client)
+        if len(held) > 1:
+            models = ", ".join(f"{h.model_name} ({h.dim} dims)" for h in held)
+            raise UsageError(
+                f"{where.label} holds several models under collection prefix "
+                f"{config.collection_prefix!r} ({models}): keep one model per prefix"
+            )
+        return (held[0].model_name, held[0].dim) if held else None
+
+    @classmethod
+    def open_for_search(
+        cls, target: str, *, model_name: str, dim: int, settings: Settings | None = None
+    ) -> Sink:
+        return cls(target, model_name=model_name, dim=dim, settings=settings, writer=False)
+
+    @classmethod
+    def doctor(cls, target: str, settings: Settings | None = None) -> list[tuple[str, str | None]]:
+        found = milvus_connect.versions()
+        missing = [dist for dist, version in found.items() if not version]
+        if missing:
+            return [("Milvus client", f"not installed: pip install {' '.join(missing)}")]
+        checks: list[tuple[str, str | None]] = [
+            (", ".join(f"{dist} {version}" for dist, version in found.items()), None)
+        ]
+        try:
+            where = milvus_connect.parse(target)
+            problem = folder_problem(where.lite.parent) if where.lite is not None else None
+            if problem:
+                return [*checks, (where.label, f"{problem}; choose another --sink path")]
+            held = cls.stored_model(target, settings)
+        except UsageError as exc:
+            return [*checks, ("sink milvus", str(exc))]
+        holds = f"holds {held[0]} ({held[1]} dims)" if held else "holds no records yet"
+        return [*checks, (f"{where.label} {holds}", None)]
+
+    @property
+    def state_path(self) -> Path:
+        if self.where.lite is not None:
+            return self.where.lite.with_name(self.where.lite.name + ".state.sqlite")
+        cache = self.settings.cache_dir if self.settings is not None else default_cache_dir()
+        key = hashlib.sha256(f"{self.where.shown}\x1f{self.collection}".encode()).hexdigest()
+        server = re.sub(r"[^A-Za-z0-9]+", "_", self.where.shown.split("://")[-1]).strip("_")
+        return Path(cache) / "milvus" / f"{server}_{self.collection}-{key[:12]}.state.sqlite"
+
+    def describe(self) -> str:
+        return f"milvus:{self.where.shown}"
+
+    def write(self, records: Sequence[EmbeddingRecord]) -> int:
+        if not records:
+            return 0
+        self._writable()
+        by_id = {record.id: to_row(record) for record in records}  # one row per id
+        for row in by_id.values():
+            schema.check_row(row)
+        if not self.exists:
+            self._create()
+        rows = list(by_id.values())
+        known = self._existing_ids(list(by_id))
+        with milvus_connect.calling(self.where, "upsert"):
+            for start in range(0, len(rows), BATCH):
+                self.client.upsert(
+                    self.collection, rows[start : start + BATCH], timeout=self.timeout
+                )
+        self._written()
+        return len(by_id) - len(known)
+
+    def delete_media(self, media_id: str) -> int:
+        self._writable()
+        gone = self.count(media_id)
+        if gone:
+            with milvus_connect.calling(self.where, "delete"):
+                self.client.delete(self.collection, filter=_of(media_id), timeout=self.timeout)
+            self._written()
+        return gone
+
+    def count(self, media_id: str) -> int:
+        if not self.exists:
+            return 0
+        return schema.count(self.client, self.where, self.collection, _of(media_id), self.timeout)
+
+    def rows(self) -> int:
+        """How many records the collection holds."""
+        if not self.exists:
+            return 0
+        return schema.count(self.client, self.where, self.collection, timeout=self.timeout)
+
+    def search(
+        self, vector: Sequence[float], k: int, filters: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        query = [float(x) for x in vector]
+        if k <= 0 or not self.exists or not any(query):
+            return []
+        if len(query) != self.dim:
+            raise UsageError(
+                f"{self.where.label} holds {self.dim}-dim vectors, the query has {len(query)}"
+            )
+        limit = min(k, MAX_TOP_K)
+        params: dict[str, Any] = dict(self.config.search_params)
+        if "ef" in params:  # HNSW refuses ef < k
+            params["ef"] = max(int(params["ef"]), limit)
+        with milvus_connect.calling(self.where, "search"):
+            found = self.client.search(
+                self.collection,
+                data=[query],
+                anns_field="vector",
+                limit=limit,
+                filter=schema.filter_expr(filters or {}),
+                output_fields=schema.OUTPUT_FIELDS,
+                search_params={"metric_type": "COSINE", "params": params},
+                consistency_level=schema.STRONG,
+                timeout=self.timeout,
+            )
+        # float32 rounding can put an identical vector a hair above 1.
+        hits = [
+            {**from_row(h["entity"]), "score": min(1.0, float(h["distance"]))} for h in found[0]
+        ]
+        hits.sort(key=lambda hit: hit["score"], reverse=True)
+        return hits
+
+    def close(self) -> None:
+        """Flush what this handle wrote (sealed segments, built indexes), then let go."""
+        client, self.client = self.client, None
+        try:
+            if client is not None:
+                try:
+                    if self._wrote:
+                        with milvus_connect.calling(self.where, "flush"):
+                            client.flush(self.collection, timeout=self.timeout)
+                finally:
+                    milvus_connect.release(self.where, client)
+        finally:
+            if self._lock is not None:
+                self._lock.close()
+                self._lock = None
+
+    def _create(self) -> None:
+        lite = self.where.lite is not None
+        index_type = self.config.index_type or ("FLAT" if lite else "AUTOINDEX")
+        index = {"index_type": index_type, "params": self.config.index_params}
+        schema.create(self.client, self.where, self.collection, self.model_name, self.dim, index)
+        self.exists = True
+
+    def _written(self) -> None:
+        """Milvus Lite answers every query from a snapshot of its whole in-memory table, so a
+        long run's per-item counts would grow with the run; flushing each write into a segment
+        keeps them small. A server flushes on its own (and limits how often clients may)."""
+        self._wrote = True
+        if self.where.lite is not None:
+            with milvus_connect.calling(self.where, "flush"):
+                self.client.flush(self.collection, timeout=self.timeout)
+
+    def _writable(self) -> None:
+        if self._lock is None:
+            raise UsageError(f"{self.where.label} is open for search only")
+
+    def _check_held(self) -> None:
+        """Refuse collections under the prefix that hold another model or dimension, and a
+        collection of our name that vtembed did not make; load ours if it exists."""
+        for held in schema.held(self.client, self.where, self.config.collection_prefix):
+            mine = held.collection == self.collection
+            if (held.model_name, held.dim) != (self.model_name, self.dim) and (held.rows or mine):
+                raise UsageError(
+                    f"{self.where.label} holds {held.model_name} ({held.dim} dims), not "
+                    f"{self.model_name} ({self.dim} dims): choose another database or "
+                    "[milvus] collection_prefix"
+                )
+            self.exists = self.exists or mine
+        with milvus_connect.calling(self.where, "open"):
+            if not self.exists and self.client.has_collection(self.collection):
+                raise UsageError(
+                    f"{self.where.label}: collection {self.collection} was not made by vtembed: "
+                    "choose another [milvus] collection_prefix"
+                )
+            if self.exists:
+                self.client.load_collection(self.collection, timeout=self.timeout)
+
+    def _existing_ids(self, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        with milvus_connect.calling(self.where, "reading ids"):
+            for start in range(0, len(ids), BATCH):
+                rows = self.client.query(
+                    self.collection,
+                    filter=schema.in_list("id", ids[start : start + BATCH]),
+                    output_fields=["id"],
+                    consistency_level=schema.STRONG,
+                    timeout=self.timeout,
+                )
+                found.update(row["id"] for row in rows)
+        return found
+
+    def _take_lock(self) -> None:
+        name = self.state_path.name.removesuffix(".state.sqlite") + ".lock"
+        try:
+            self.state_path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = open(self.state_path.with_name(name), "w")  # noqa: SIM115
+        except OSError as exc:
+            raise UsageError(f"{self.where.label}: cannot write there ({exc.strerror})") from None
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            self._lock = None
+            raise UsageError(f"{self.where.label} is in use by another vtembed run") from None
+
+
+def _connect(where: Where, config: MilvusSettings, *, create: bool) -> Any | None:
+    token = config.token.get_secret_value() if config.token is not None else ""
+    return milvus_connect.connect(
+        where, token=token, timeout=config.connect_timeout_sec, create=create
+    )
+
+
+def _of(media_id: str) -> str:
+    return f"media_id == {schema.quote(media_id)}"
+
+
+@hookimpl
+def vtembed_register_sinks(register: Callable[[type[Sink]], None]) -> None:
+    register(MilvusSink)

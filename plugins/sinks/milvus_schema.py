@@ -1,0 +1,178 @@
+"""What a vtembed collection looks like in Milvus: its fields, its name, the model it holds, and
+filter expressions over it.
+
+Milvus measures VARCHAR limits in bytes and refuses a longer value for the whole batch, so rows
+are checked here first and a value that does not fit is an error naming the record and the field.
+The limits are generous (Milvus does not reserve space for them): URIs and texts get Milvus'
+maximum, 65535 bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+from vtembed.errors import UsageError
+from vtembed.plugins.sinks.milvus_connect import Where, calling
+
+VARCHAR: dict[str, int] = {
+    "id": 64,
+    "media_id": 4096,
+    "media_uri": 65535,
+    "media_title": 4096,
+    "media_source": 256,
+    "media_published": 64,
+    "media_guid": 4096,
+    "modality": 16,
+    "text": 65535,
+    "embedded_from": 64,
+    "model_name": 256,
+}
+DOUBLE = ("media_duration_sec", "start_sec", "end_sec")
+INT64 = ("tokens", "dim")
+NULLABLE = frozenset(
+    {"media_uri", "media_title", "media_source", "media_duration_sec", "media_published"}
+    | {"media_guid", "embedded_from"}
+)
+OUTPUT_FIELDS = [*VARCHAR, *DOUBLE, *INT64]
+"""Every stored field but the vector: what a search hit is built from."""
+REQUIRED = frozenset({"id", "media_id", "model_name", "vector"})
+"""Fields that mark a collection as one vtembed made."""
+MODEL_PROPERTY = "vtembed.model_name"
+DIM_PROPERTY = "vtembed.dim"
+FILTER_FIELDS = {"modality": "modality", "media_id": "media_id", "media_uri": "media_uri"}
+STRONG = "Strong"
+"""Reads see every write that returned: resume trusts counts."""
+
+
+class Held(NamedTuple):
+    collection: str
+    model_name: str
+    dim: int
+    rows: int
+
+
+def collection_name(prefix: str, model_name: str) -> str:
+    """`<prefix>_<model>` with anything but letters, digits and `_` turned into `_` (the only
+    characters Milvus allows in a collection name)."""
+    model = re.sub(r"[^A-Za-z0-9_]+", "_", model_name).strip("_") or "model"
+    return f"{prefix}_{model}"
+
+
+def create(
+    client: Any, where: Where, name: str, model_name: str, dim: int, index: dict[str, Any]
+) -> None:
+    """Create the collection with its COSINE vector index, an index on `media_id` (counts and
+    deletes filter on it) and the model in its properties; it is loaded, ready to read."""
+    params = client.prepare_index_params()
+    params.add_index(field_name="vector", metric_type="COSINE", **index)
+    params.add_index(field_name="media_id", index_type="INVERTED")
+    with calling(where, f"creating collection {name}"):
+        client.create_collection(
+            name,
+            schema=_schema(dim),
+            index_params=params,
+            consistency_level=STRONG,
+            properties={MODEL_PROPERTY: model_name, DIM_PROPERTY: str(dim)},
+        )
+
+
+def held(client: Any, where: Where, prefix: str) -> list[Held]:
+    """The vtembed collections whose names start with `<prefix>_`, and what each holds."""
+    found = []
+    with calling(where, "listing collections"):
+        for name in client.list_collections():
+            if not name.startswith(f"{prefix}_"):
+                continue
+            shape = _held_by(client.describe_collection(name))
+            if shape is None:
+                continue
+            model, dim = shape
+            # Statistics need no loaded collection (a server may count deleted rows until it
+            # compacts them: enough to tell whether the collection holds records).
+            rows = int(client.get_collection_stats(name).get("row_count", 0))
+            if model is None:  # made without properties: a row tells the model
+                if not rows:
+                    continue
+                client.load_collection(name)
+                first = client.query(name, filter="", output_fields=["model_name"], limit=1)
+                model = str(first[0]["model_name"])
+            found.append(Held(name, model, dim, rows))
+    return found
+
+
+def count(
+    client: Any, where: Where, name: str, expr: str = "", timeout: float | None = None
+) -> int:
+    """Exact count of the rows matching expr (all rows for ""), read with Strong consistency."""
+    with calling(where, "count"):
+        rows = client.query(
+            name,
+            filter=expr,
+            output_fields=["count(*)"],
+            consistency_level=STRONG,
+            timeout=timeout,
+        )
+    return int(rows[0]["count(*)"]) if rows else 0
+
+
+def _schema(dim: int) -> Any:
+    from pymilvus import DataType, MilvusClient
+
+    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+    for name, limit in VARCHAR.items():
+        schema.add_field(
+            name,
+            DataType.VARCHAR,
+            max_length=limit,
+            is_primary=name == "id",
+            nullable=name in NULLABLE,
+        )
+    for name in DOUBLE:
+        schema.add_field(name, DataType.DOUBLE, nullable=name in NULLABLE)
+    for name in INT64:
+        schema.add_field(name, DataType.INT64)
+    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+    return schema
+
+
+def _held_by(description: dict[str, Any]) -> tuple[str | None, int] | None:
+    """(model or None if only a row can tell, dim) of a collection vtembed made, from its
+    description; None for a collection of something else."""
+    fields = {f["name"]: f for f in description.get("fields", [])}
+    if not fields.keys() >= REQUIRED:
+        return None
+    dim = fields["vector"].get("params", {}).get("dim")
+    if dim is None:
+        return None
+    model = (description.get("properties") or {}).get(MODEL_PROPERTY)
+    return (str(model) if model else None), int(dim)
+
+
+def check_row(row: dict[str, Any]) -> None:
+    for name, limit in VARCHAR.items():
+        value = row.get(name)
+        if value is not None and len(value.encode("utf-8")) > limit:
+            raise UsageError(
+                f"record {row['id']}: {name} is {len(value.encode('utf-8'))} bytes, more than "
+                f"the {limit} this Milvus collection takes"
+            )
+
+
+def filter_expr(filters: dict[str, Any]) -> str:
+    """A Milvus boolean expression for the search filters that are set ("" for none)."""
+    return " and ".join(
+        f"{FILTER_FIELDS[key]} == {quote(str(value))}"
+        for key, value in filters.items()
+        if key in FILTER_FIELDS and value is not None
+    )
+
+
+def in_list(field: str, values: Iterable[str]) -> str:
+    return f"{field} in [{', '.join(quote(v) for v in values)}]"
+
+
+def quote(value: str) -> str:
+    """A Milvus string literal: backslashes and double quotes escaped."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,203 @@
+"""The Milvus sink on real Milvus Lite (a `.db` folder in this process) and on a real Milvus
+protocol server on 127.0.0.1 (milvus-lite's own gRPC server, in a subprocess): idempotent
+upserts, one model per collection prefix, cosine search with filters, the CLI end to end."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import sink_contract as contract
+from tests.sink_contract import rec
+from vtembed.errors import UsageError
+from vtembed.plugins.sinks.milvus import SECTION, MilvusSink
+from vtembed.settings import load_settings
+from vtembed.sink import Sink
+
+TOKEN = "tok-3f9a-never-printed"
+
+
+def rows(sink: Sink) -> int:
+    assert isinstance(sink, MilvusSink)
+    return sink.rows()
+
+
+@pytest.mark.parametrize("dim", [8, 384])
+def test_writes_are_idempotent_and_counted(tmp_path: Path, dim: int) -> None:
+    path = tmp_path / "out" / "a.db"
+    contract.check_idempotent_writes(MilvusSink, str(path), dim, rows)
+    sink = MilvusSink(str(path), model_name="m", dim=dim)
+    assert sink.collection == "embeddings_m"
+    assert sink.state_path == path.with_name("a.db.state.sqlite")
+    assert sink.describe() == f"milvus:{path}"
+    b0 = rec("b", 0, dim)
+    huge = dataclasses.replace(b0, id="x" * 32, media={**b0.media, "uri": "u" * 70_000})
+    with pytest.raises(UsageError, match="media_uri is 70000 bytes"):
+        sink.write([huge])
+    assert sink.rows() == 3
+    sink.close()
+
+
+def test_delete_media_removes_only_that_item(tmp_path: Path) -> None:
+    contract.check_delete_media(MilvusSink, str(tmp_path / "a.db"), rows)
+
+
+def test_search_scores_are_cosine_best_first_with_filters(tmp_path: Path) -> None:
+    contract.check_search(MilvusSink, str(tmp_path / "a.db"))
+
+
+def test_refuses_another_model_or_dimension(tmp_path: Path) -> None:
+    path = str(tmp_path / "a.db")
+    contract.check_refuses_another_model(MilvusSink, path)
+    # Another model under another collection prefix is fine.
+    other = load_settings({"milvus": {"collection_prefix": "m3"}}, None, [SECTION])
+    MilvusSink(path, model_name="marengo3.0", dim=512, settings=other).close()
+
+
+def test_refuses_a_collection_it_did_not_make(tmp_path: Path) -> None:
+    from milvus_lite.server_manager import server_manager_instance
+    from pymilvus import MilvusClient
+
+    path = tmp_path / "a.db"
+    client = MilvusClient(str(path))
+    client.create_collection("embeddings_m", dimension=8)
+    client.close()
+    server_manager_instance.release_server(str(path))
+    with pytest.raises(UsageError, match="collection embeddings_m was not made by vtembed"):
+        MilvusSink(str(path), model_name="m", dim=8)
+
+
+def test_stored_model_and_one_writer(tmp_path: Path, vtembed) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "a.db"
+    assert MilvusSink.stored_model(str(path)) is None
+    assert not path.exists()  # asking does not create a database
+    sink = contract.check_stored_model_and_one_writer(MilvusSink, str(path))
+    assert isinstance(sink, MilvusSink) and sink.collection == "embeddings_Marengo_retrieval_2_7"
+    # Milvus Lite keeps every other process out while this one has the database open.
+    run = vtembed("search", "anything", "--sink", f"milvus:{path}")
+    assert run.code == 2, run.text
+    assert run.err.strip().splitlines() == [
+        f"error: sink milvus:{path} is in use by another process (Milvus Lite opens a database "
+        "in one process at a time): wait for it to finish, or use a Milvus server"
+    ]
+    sink.close()
+    old = tmp_path / "old.db"
+    old.write_bytes(b"milvus-lite 2 kept a file here")
+    with pytest.raises(UsageError, match="is a file, not a Milvus Lite database folder"):
+        MilvusSink.stored_model(str(old))
+
+
+def test_collection_prefix_is_a_setting(tmp_path: Path) -> None:
+    path = str(tmp_path / "a.db")
+    settings = load_settings({"milvus": {"collection_prefix": "vt"}}, None, [SECTION])
+    sink = MilvusSink(path, model_name="m", dim=8, settings=settings)
+    sink.write([rec("a", 0)])
+    sink.close()
+    assert sink.collection == "vt_m"
+    assert MilvusSink.stored_model(path, settings) == ("m", 8)
+    assert MilvusSink.stored_model(path) is None  # the default prefix holds nothing here
+    with pytest.raises(UsageError, match="collection_prefix"):
+        load_settings({"milvus": {"collection_prefix": "no spaces"}}, None, [SECTION])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Milvus protocol server on a free 127.0.0.1 port (milvus-lite's standalone server)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = tmp_path_factory.mktemp("milvus-server")
+    argv = [sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data)]
+    proc = subprocess.Popen(
+        [*argv, "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the Milvus Lite server did not start") from None
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_server_uri_same_code_state_under_cache_dir(
+    server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MILVUS_TOKEN", TOKEN)
+    settings = load_settings({"cache_dir": str(tmp_path / "cache")}, None, [SECTION])
+    token = settings.milvus.token  # type: ignore[attr-defined]
+    assert token.get_secret_value() == TOKEN
+    assert TOKEN not in repr(settings) and TOKEN not in str(settings.model_dump())
+    records = [rec("a", s, 16) for s in range(5)]
+    sink = MilvusSink(server, model_name="m", dim=16, settings=settings)
+    assert TOKEN not in repr(sink.config) and TOKEN not in repr(vars(sink))
+    assert sink.write(records) == 5 and sink.write(records) == 0
+    state = sink.state_path
+    assert state.parent == tmp_path / "cache" / "milvus"
+    assert state.name.startswith("127_0_0_1_") and state.name.endswith(".state.sqlite")
+    sink.close()
+    assert MilvusSink.stored_model(server, settings) == ("m", 16)
+    handle = MilvusSink.open_for_search(server, model_name="m", dim=16, settings=settings)
+    assert handle.count("a") == 5
+    assert handle.search(records[3].embedding, 1)[0]["id"] == records[3].id
+    handle.close()
+    # Another prefix is another collection, with its own state; credentials in the URI are
+    # never shown.
+    vt = load_settings(
+        {"cache_dir": str(tmp_path / "cache"), "milvus": {"collection_prefix": "vt"}},
+        None,
+        [SECTION],
+    )
+    port = server.rsplit(":", 1)[1]
+    other = MilvusSink(f"http://me:pw-secret@127.0.0.1:{port}", model_name="m", dim=16, settings=vt)
+    assert other.state_path != state and other.rows() == 0
+    assert other.describe() == f"milvus:http://127.0.0.1:{port}"
+    other.close()
+
+
+def test_unreachable_server_is_one_line(tmp_path: Path, vtembed) -> None:  # type: ignore[no-untyped-def]
+    wav = tmp_path / "short.wav"
+    wav.write_bytes(b"")  # the sink is opened (and fails) before any media is read
+    env = {"MILVUS_TOKEN": TOKEN}
+    runs = [
+        vtembed("ingest", str(wav), "--sink", "milvus:http://127.0.0.1:9", env=env, timeout=120),
+        vtembed("search", "hello", "--sink", "milvus:http://127.0.0.1:9", env=env, timeout=120),
+    ]
+    for run in runs:
+        assert run.code == 2, run.text
+        errors = [line for line in run.err.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and "Traceback" not in run.text, run.text
+        assert errors[0].startswith("error: sink milvus:http://127.0.0.1:9: cannot connect")
+        assert TOKEN not in run.text
+
+
+def test_ingest_twice_then_search(tmp_path: Path, tools: None, vtembed) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "archive.db"
+
+    def stored_rows() -> int:
+        assert MilvusSink.stored_model(str(db)) == ("all-MiniLM-L6-v2", 384)
+        handle = MilvusSink.open_for_search(str(db), model_name="all-MiniLM-L6-v2", dim=384)
+        try:
+            return handle.rows()
+        finally:
+            handle.close()
+
+    contract.check_ingest_twice_then_search(
+        vtembed, tmp_path / "media", f"milvus:{db}", stored_rows
+    )
