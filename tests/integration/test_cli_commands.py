@@ -72,6 +72,17 @@ def test_doctor_reports_everything_ok(tmp_path: Path, vtembed) -> None:  # type:
         locked.write_text("")
     bad = vtembed("doctor", env={"VTEMBED_SINK": f"jsonl:{locked}/sub/out.jsonl"})
     assert bad.code == 1 and "PROBLEM" in bad.out and "choose another" in bad.out, bad.out
+    flag = vtembed("doctor", "--sink", f"jsonl:{locked}/sub/out.jsonl")
+    assert flag.code == 1 and "PROBLEM" in flag.out, flag.out
+
+
+def test_search_and_prune_take_plugin_settings_as_flags(tmp_path: Path, vtembed) -> None:  # type: ignore[no-untyped-def]
+    """A store written with a non-default table prefix is found again with the same flag."""
+    db = tmp_path / "a.lance"
+    bad = vtembed("search", "x", "--sink", f"lancedb:{db}", "--lancedb-table-prefix", "no spaces")
+    assert bad.code == 2 and "table_prefix" in bad.err, bad.text
+    for command in ("search", "prune", "doctor"):
+        assert "--lancedb-table-prefix" in vtembed(command, "--help").out
 
 
 def test_example_plugin_loads_through_its_entry_point(tmp_path: Path, vtembed) -> None:  # type: ignore[no-untyped-def]

@@ -52,13 +52,14 @@ def build_app(pm: VtembedPluginManager) -> typer.Typer:
         logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
         ctx.obj = AppContext(pm=pm, registry=registry, config=config)
 
-    ingest.register(app, registry.settings_sections())
+    sections = registry.settings_sections()  # their keys become flags of these commands
+    ingest.register(app, sections)
     transcribe_cmd.register(app)
     plugins_cmd.register(app)
-    doctor.register(app)
+    doctor.register(app, sections)
     serve.register(app)
-    search.register(app)
-    prune.register(app)
+    search.register(app, sections)
+    prune.register(app, sections)
     pm.hook.vtembed_register_commands(app=app)
     return app
 

@@ -5,25 +5,39 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
 from vtembed.cli.context import app_context
+from vtembed.cli.options import EmbedderOption
+from vtembed.cli.plugin_options import with_section_options
 from vtembed.errors import VtembedError
 from vtembed.paths import folder_problem
+from vtembed.settings import PluginSection
 from vtembed.transcribe import bundled_model_dir
 
 INSTALL_FFMPEG = "install it: `sudo apt-get install ffmpeg` (or run `make demo`)"
 
 
-def register(app: typer.Typer) -> None:
-    app.command(name="doctor")(doctor)
+def register(app: typer.Typer, sections: list[PluginSection]) -> None:
+    app.command(name="doctor")(with_section_options(doctor, sections))
 
 
-def doctor(ctx: typer.Context) -> None:
-    """Check ffmpeg/ffprobe, the models and the output location; exit 1 if anything is wrong."""
+def doctor(
+    ctx: typer.Context,
+    sink: Annotated[
+        str | None,
+        typer.Option(
+            help="The store to check, SCHEME:TARGET. [default: jsonl:vtembed-out/embeddings.jsonl]"
+        ),
+    ] = None,
+    embedder: EmbedderOption = None,
+    section_flags: dict[str, Any] | None = None,
+) -> None:
+    """Check ffmpeg/ffprobe, the models, the embedder and the sink; exit 1 if anything is wrong."""
     app = app_context(ctx)
-    settings = app.settings()
+    settings = app.settings(sink=sink, embedder=embedder, **(section_flags or {}))
     checks: list[tuple[str, str | None]] = []
     for tool in ("ffmpeg", "ffprobe"):
         checks.append(_tool(tool))

@@ -8,21 +8,22 @@ removes anything it was not told to.
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from vtembed.cli.context import app_context
+from vtembed.cli.plugin_options import with_section_options
 from vtembed.errors import UsageError
 from vtembed.prune import Plan, is_glob, look, plan
 from vtembed.registry import Registry
-from vtembed.settings import Settings
+from vtembed.settings import PluginSection, Settings
 from vtembed.sink import Sink
 from vtembed.state import RunState, StateRow
 
 
-def register(app: typer.Typer) -> None:
-    app.command(name="prune", no_args_is_help=True)(prune)
+def register(app: typer.Typer, sections: list[PluginSection]) -> None:
+    app.command(name="prune", no_args_is_help=True)(with_section_options(prune, sections))
 
 
 def prune(
@@ -45,6 +46,7 @@ def prune(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only list what is gone; remove nothing.")
     ] = False,
+    section_flags: dict[str, Any] | None = None,
 ) -> None:
     """Remove the records and state of media that no longer exist under the locators.
 
@@ -53,7 +55,7 @@ def prune(
     item could not be checked, 2 usage error.
     """
     app = app_context(ctx)
-    settings = app.settings(sink=sink, limit=0, since="")
+    settings = app.settings(sink=sink, limit=0, since="", **(section_flags or {}))
     sink_cls, target = app.registry.sink(settings.sink)
     stored = sink_cls.stored_model(target, settings)
     if stored is None:

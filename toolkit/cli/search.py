@@ -12,13 +12,14 @@ import typer
 
 from vtembed.cli.context import app_context
 from vtembed.cli.options import EmbedderOption
+from vtembed.cli.plugin_options import with_section_options
 from vtembed.clip_tokens import get_counter
 from vtembed.embedder import Embedder
 from vtembed.errors import UsageError
 from vtembed.hits import format_hit
 from vtembed.models import TextChunk
 from vtembed.registry import Registry
-from vtembed.settings import Settings
+from vtembed.settings import PluginSection, Settings
 from vtembed.sink import Sink
 
 
@@ -28,8 +29,8 @@ class Modality(StrEnum):
     all = "all"
 
 
-def register(app: typer.Typer) -> None:
-    app.command(name="search", no_args_is_help=True)(search)
+def register(app: typer.Typer, sections: list[PluginSection]) -> None:
+    app.command(name="search", no_args_is_help=True)(with_section_options(search, sections))
 
 
 def search(
@@ -53,13 +54,14 @@ def search(
         bool, typer.Option("--json", help="Print the hits as one JSON array.")
     ] = False,
     embedder: EmbedderOption = None,
+    section_flags: dict[str, Any] | None = None,
 ) -> None:
     """Embed the query with the model the store holds and print the nearest moments.
 
     Exit codes: 0 ok (also when nothing matches), 2 usage error.
     """
     app = app_context(ctx)
-    settings = app.settings(sink=sink, embedder=embedder)
+    settings = app.settings(sink=sink, embedder=embedder, **(section_flags or {}))
     sink_cls, target = app.registry.sink(settings.sink)
     stored = sink_cls.stored_model(target, settings)
     if stored is None:
