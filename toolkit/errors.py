@@ -18,3 +18,9 @@ class UsageError(VtembedError):
 
 class MediaError(VtembedError):
     """One media item cannot be used (no audio, not media, truncated); the run goes on."""
+
+
+class Stopped(Exception):
+    """The run is stopping (Ctrl-C): raised inside a stage so work in a thread ends promptly.
+
+    Not a failure of the item: it is neither reported nor recorded as one."""

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from threading import Event
 
 from vtembed.clip_tokens import get_counter
 from vtembed.embedder import Embeddable, Embedder
+from vtembed.errors import Stopped
 from vtembed.media import SAMPLE_RATE, DecodeResult, pcm_windows, probe
 from vtembed.models import (
     AudioSegment,
@@ -79,9 +81,10 @@ class Stages:
     state: RunState
     reporter: Reporter
 
-    def stream(self, item: MediaItem) -> Iterator[Part | Ended]:
+    def stream(self, item: MediaItem, stop: Event | None = None) -> Iterator[Part | Ended]:
         """Open, decode (a window ahead, in a thread), transcribe and plan one item, yielding its
-        inputs window by window and then `Ended`."""
+        inputs window by window and then `Ended`. Once `stop` is set, Whisper is left between
+        two of its segments by raising `Stopped`."""
         info = self._open(item)
         decoded = DecodeResult()
         windows = prefetch(
@@ -90,7 +93,7 @@ class Stages:
         )
         planner = ItemPlanner(item, info, self.embedder, self.settings.max_pause_sec)
         for window in windows:
-            words = self.transcriber.window_words(window, self._progress(item))
+            words = self.transcriber.window_words(window, self._progress(item, stop))
             reached = window.start_sec + len(window.samples) / SAMPLE_RATE
             self.reporter.item_progress(item.label, reached)
             inputs = planner.add(words, reached)
@@ -128,8 +131,13 @@ class Stages:
         self.reporter.item_start(item.label, info.duration_sec)
         return info
 
-    def _progress(self, item: MediaItem) -> Callable[[float], None]:
-        return lambda sec: self.reporter.item_progress(item.label, sec)
+    def _progress(self, item: MediaItem, stop: Event | None = None) -> Callable[[float], None]:
+        def report(sec: float) -> None:
+            if stop is not None and stop.is_set():
+                raise Stopped
+            self.reporter.item_progress(item.label, sec)
+
+        return report
 
     async def embed_inputs(self, inputs: Sequence[Embeddable]) -> list[list[float]]:
         """Vectors for inputs, in order, in calls of at most the configured batch size."""

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+from vtembed.errors import Stopped
 from vtembed.executors.item_job import ItemJob, failure_message
 from vtembed.models import MediaItem
 from vtembed.pipeline import Ended, Part, Stages
@@ -24,6 +25,7 @@ from vtembed.summary import RunSummary
 
 log = logging.getLogger(__name__)
 _POLL_SEC = 0.2
+STOP_WAIT_SEC = 30.0
 
 
 class LocalExecutor:
@@ -71,12 +73,15 @@ class _Overlapped:
         producer = threading.Thread(
             target=self._produce, args=(items, parts, loop, stop), name="vtembed-whisper"
         )
-        producer.daemon = True  # Ctrl-C must not wait for Whisper to finish a window
+        producer.daemon = True
         producer.start()
         try:
             await self._consume(parts)
         finally:
+            # On Ctrl-C, Whisper stops at its next segment; waiting for that (a second or two)
+            # lets its native threads end before the interpreter exits, which would abort.
             stop.set()
+            producer.join(timeout=STOP_WAIT_SEC)
 
     def _produce(
         self,
@@ -87,7 +92,9 @@ class _Overlapped:
     ) -> None:
         try:
             for item in items:
-                for message in _guarded(self.stages, item):
+                if stop.is_set():
+                    return
+                for message in _guarded(self.stages, item, stop):
                     if not _put(message, parts, loop, stop):
                         return
         finally:
@@ -133,10 +140,14 @@ class _Failed:
         self.error = error
 
 
-def _guarded(stages: Stages, item: MediaItem) -> Iterator[Part | Ended | _Failed]:
+def _guarded(
+    stages: Stages, item: MediaItem, stop: threading.Event
+) -> Iterator[Part | Ended | _Failed]:
     """The item's stream, with a failure turned into a message so the next item goes on."""
     try:
-        yield from stages.stream(item)
+        yield from stages.stream(item, stop)
+    except Stopped:
+        return
     except Exception as exc:
         yield _Failed(item, failure_message(exc, item))
 
