@@ -7,6 +7,11 @@ float noise: the embedder sees the same inputs in differently composed batches.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -61,3 +66,35 @@ def test_overlapped_records_equal_one_stage_at_a_time(  # type: ignore[no-untype
     assert len(titles) == 3
     long_talk = [r for r in overlapped if r["media"]["title"].startswith("a long talk")]
     assert max(r["end_sec"] for r in long_talk) > 80  # past several window edges
+
+
+def test_ctrl_c_while_whisper_works_exits_130(
+    folder: Path, tmp_path: Path, cache_dir: Path
+) -> None:
+    """Whisper runs in a thread with native threads of its own: Ctrl-C mid-window must still end
+    with exit 130 and the usual line, not an abort from the interpreter's exit."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VTEMBED_")}
+    env.update(VTEMBED_CACHE_DIR=str(cache_dir), VTEMBED_WHISPER__WINDOW_SEC="60")
+    argv = [sys.executable, "-m", "vtembed", "ingest", str(folder / "a long talk.wav")]
+    argv += ["--sink", f"jsonl:{tmp_path / 'e.jsonl'}", "--progress", "plain"]
+    proc = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    lines: list[str] = []
+    started = threading.Event()
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if "transcribed up to" in line or line.startswith("[1/1]"):
+                started.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert started.wait(120), "".join(lines)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=120)
+    reader.join(timeout=10)
+    err = "".join(lines)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "terminate called" not in err and "Traceback" not in err
