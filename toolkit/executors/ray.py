@@ -1,0 +1,243 @@
+"""Run the stages on a Ray cluster: Whisper work in actors, embedding and writing on the driver.
+
+Each actor (one per worker process, `ray.workers`; by default as many as the cluster's CPUs
+allow at `whisper.cpu_threads` threads each) holds its own Whisper model and does the heavy part
+of an item: open, probe, decode, transcribe. Items are handed to actors with Ray's own
+`ray.wait`, a couple in flight per actor so none idles while the driver works. The driver plans,
+embeds (an async embedder keeps its connection pool for the whole run) and writes through the
+sink and state exactly as the local executor does, so records and resume are the same.
+
+Ray's own console output (dashboard, worker logs, banners) is kept out of vtembed's; a Ray
+started here is shut down at the end, and Ctrl-C stops actors with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import ray
+from ray.exceptions import RayError
+
+from vtembed.errors import UsageError
+from vtembed.executors.item_job import ItemJob, failure_message
+from vtembed.executors.ray_dispatch import WorkerDied, dispatch, first_line
+from vtembed.executors.ray_worker import PROGRESS_GROUP, Outcome, TranscribeWorker, WorkerSetup
+from vtembed.models import MediaItem
+from vtembed.pipeline import Stages
+from vtembed.settings import Settings
+from vtembed.summary import RunSummary
+
+CONNECT_TIMEOUT_SEC = 5.0
+ASK_TIMEOUT_SEC = 0.5
+DEFAULT_PORTS = {"ray://": 10001, "": 6379}
+
+
+class RayExecutor:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def run(self, items: list[MediaItem], stages: Stages, summary: RunSummary) -> None:
+        started = time.monotonic()
+        with ray_session(self.settings.ray.address):
+            threads, workers, cpus_each = sizing(self.settings)
+            stages.reporter.info(
+                f"ray: {_count(workers, 'Whisper worker')} ({_count(threads, 'thread')} each) "
+                f"on {_cpus(ray.cluster_resources()):g} CPUs of {_count(_alive(), 'node')}"
+            )
+            actor = ray.remote(num_cpus=cpus_each, concurrency_groups={PROGRESS_GROUP: 1})(
+                TranscribeWorker
+            )
+            keep_out = (stages.embedder.settings_section, type(stages.sink).settings_section)
+            setup = ray.put(WorkerSetup.of(self.settings, stages.sources, keep_out, threads))
+            driver = _Driver(stages, summary)
+            stages.reporter.start(len(items))
+            try:
+                with asyncio.Runner() as runner:
+                    results = dispatch(
+                        lambda: actor.remote(setup), workers, items, while_waiting=driver.ask
+                    )
+                    for item, result in results:
+                        outcome = result if isinstance(result, Outcome) else _died(item, result)
+                        runner.run(driver.finish(outcome))
+                    runner.run(stages.embedder.aclose())
+            finally:
+                stages.reporter.finish()
+                summary.wall_seconds = time.monotonic() - started
+
+
+class _Driver:
+    """The driver's part of each item: progress from the actors, then plan, embed, write and
+    account through the same `ItemJob` as the local executor."""
+
+    def __init__(self, stages: Stages, summary: RunSummary) -> None:
+        self.stages = stages
+        self.summary = summary
+        self.started: set[str] = set()
+        self.ended: set[str] = set()
+
+    def ask(self, actors: list[Any]) -> None:
+        """Where each actor's item has got to (actors answer from a group of their own while
+        Whisper runs); an actor slow to answer is skipped this time."""
+        calls = [actor.progress.remote() for actor in actors]
+        ready, _ = ray.wait(calls, num_returns=len(calls), timeout=ASK_TIMEOUT_SEC)
+        for call in ready:
+            try:
+                now = ray.get(call)
+            except RayError:
+                continue
+            if now is not None and now[0] not in self.ended:
+                self._begin(now[0], now[1])
+                if now[2]:
+                    self.stages.reporter.item_progress(now[0], now[2])
+
+    def _begin(self, label: str, duration_sec: float) -> None:
+        if label not in self.started:
+            self.started.add(label)
+            self.stages.reporter.item_start(label, duration_sec)
+
+    async def finish(self, outcome: Outcome) -> None:
+        """As the local executor's one-item-at-a-time path, from the worker's transcript on."""
+        if outcome.worker_broken:
+            raise UsageError(f"a Ray worker could not start: {outcome.error}")
+        item, stages = outcome.item, self.stages
+        job = ItemJob(item, stages, self.summary)
+        try:
+            if outcome.transcribed is not None:
+                self._begin(item.label, outcome.transcribed.info.duration_sec)
+            for warning in outcome.warnings:
+                stages.reporter.warn(item.label, warning)
+            if outcome.transcribed is None:
+                job.fail(outcome.error)
+            else:
+                planned = stages.plan(outcome.transcribed)
+                job.add(planned.inputs)
+                if not stages.settings.dry_run:
+                    job.vectors[0] = await stages.embed_inputs(planned.inputs)
+                job.ended(planned.duration_sec)
+        except Exception as exc:
+            job.fail(failure_message(exc, item))
+        self.ended.add(item.label)
+        job.finish()
+
+
+def _died(item: MediaItem, died: WorkerDied) -> Outcome:
+    if died.at_start:
+        raise UsageError(
+            f"Ray workers cannot start: {died.reason} (every node needs vtembed and its "
+            "dependencies installed, at the driver's version)"
+        )
+    return Outcome(item, error=f"the Ray worker transcribing it died ({died.reason})")
+
+
+def sizing(settings: Settings) -> tuple[int, int, float]:
+    """Whisper threads per actor, actors, and the CPUs each reserves (never more than the
+    cluster has, so no actor waits forever for room)."""
+    nodes = [n["Resources"] for n in ray.nodes() if n.get("Alive")]
+    largest = max((_cpus(r) for r in nodes), default=1.0) or 1.0
+    total = _cpus(ray.cluster_resources()) or largest
+    threads = settings.whisper.cpu_threads or 1
+    workers = settings.ray.workers or max(1, int(total // threads))
+    return threads, workers, min(float(threads), largest, total / workers)
+
+
+def _cpus(resources: dict[str, Any]) -> float:
+    return float(resources.get("CPU", 0.0))
+
+
+def _alive() -> int:
+    return sum(1 for n in ray.nodes() if n.get("Alive"))
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'s' if n != 1 else ''}"
+
+
+@contextmanager
+def ray_session(address: str) -> Iterator[None]:
+    """Join the cluster at `address` (empty: `RAY_ADDRESS`, else a new local Ray; "auto": the
+    cluster `ray start` began on this machine); leave it at the end (a Ray started here stops).
+
+    Empty never means Ray's own guess: that follows a file a stopped `ray start` leaves behind
+    and then waits minutes for a cluster that is gone."""
+    if ray.is_initialized():  # a program that embeds vtembed brought its own Ray
+        yield
+        return
+    target = address or os.environ.get("RAY_ADDRESS", "") or "local"
+    check_reachable(target)
+    try:
+        with warnings.catch_warnings():  # the Ray Client warns before it raises
+            warnings.simplefilter("ignore")
+            ray.init(
+                address=target,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.ERROR,
+            )
+    except (ConnectionError, RuntimeError) as exc:
+        if "InvalidAuthToken" in f"{exc} {exc.__cause__}":
+            raise UsageError(
+                f"the Ray cluster at {target} wants a token: set RAY_AUTH_MODE=token, with the "
+                "token in ~/.ray/auth_token or RAY_AUTH_TOKEN"
+            ) from None
+        where = "a local Ray" if target == "local" else f"the Ray cluster at {target}"
+        hint = ""
+        if target.startswith("ray://") and not os.environ.get("RAY_AUTH_MODE"):
+            hint = " (a cluster that wants a token fails so too: set RAY_AUTH_MODE=token)"
+        raise UsageError(f"cannot start or reach {where}: {first_line(exc)}{hint}") from None
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+def check_reachable(address: str) -> None:
+    """A cluster that cannot be reached is a usage error now; Ray itself would retry for
+    minutes before giving up."""
+    if address == "local":
+        return
+    if address == "auto":
+        found = _auto_address()
+        if found:
+            _connect(found, f"{found} (found by ray address auto)")
+        return
+    scheme = "ray://" if address.startswith("ray://") else ""
+    rest = address.removeprefix(scheme).split("/", 1)[0]
+    host, _, port = rest.rpartition(":") if ":" in rest else (rest, "", "")
+    try:
+        number = int(port) if port else DEFAULT_PORTS[scheme]
+    except ValueError:
+        raise UsageError(f"ray address {address!r}: the port is not a number") from None
+    _connect(f"{host}:{number}", address)
+
+
+def _connect(host_port: str, named: str) -> None:
+    host, _, port = host_port.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), CONNECT_TIMEOUT_SEC).close()
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise UsageError(f"cannot reach the Ray cluster at {named}: {reason}") from None
+
+
+def _auto_address() -> str:
+    """The host:port Ray's "auto" leads to ("" when this Ray cannot say), checked before Ray
+    tries it."""
+    try:
+        from ray._private.services import canonicalize_bootstrap_address
+    except ImportError:
+        return ""
+    try:
+        return canonicalize_bootstrap_address("auto") or ""
+    except ConnectionError:
+        raise UsageError(
+            "no running Ray cluster found on this machine (ray address auto): start one with "
+            "`ray start --head`, or leave the address empty to start a local Ray"
+        ) from None

@@ -1,0 +1,144 @@
+"""The Whisper side of a Ray run: one actor per worker process opens, decodes and transcribes items.
+
+An actor is built once and keeps its Whisper model and sources for every item it is given. It is
+rebuilt from plain data: the run's settings class is made at run time (with the plugins' tables)
+and does not pickle by reference, so the driver sends the settings as a dict, the tables' model
+classes and the source classes, all importable on a worker that has vtembed installed. Embedder
+and sink tables stay on the driver: a worker never needs an API key.
+
+The actor returns an `Outcome` for every item, never raises for one: the driver must know which
+item failed and why, in one line, and a failure must not look like a dead worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import ray
+
+from vtembed.errors import UsageError
+from vtembed.executors.item_job import failure_message
+from vtembed.models import MediaItem
+from vtembed.pipeline import Stages, Transcribed
+from vtembed.settings import PluginSection, Settings, load_settings
+from vtembed.source import Source
+from vtembed.transcribe import Transcriber
+
+PROGRESS_GROUP = "progress"
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    """What an actor needs to rebuild its own settings, sources and Whisper model."""
+
+    settings: dict[str, Any]
+    tables: list[PluginSection]
+    sources: dict[str, type[Source]]
+
+    @classmethod
+    def of(
+        cls,
+        settings: Settings,
+        sources: dict[str, Source],
+        keep_out: Iterable[PluginSection | None],
+        cpu_threads: int,
+    ) -> WorkerSetup:
+        """`keep_out`: tables workers must not get (the embedder's and the sink's: keys)."""
+        private = {table.name for table in keep_out if table is not None}
+        private -= {t.name for s in sources.values() if (t := getattr(s, "settings_section", None))}
+        base = set(Settings.model_fields)
+        tables = [
+            PluginSection(name, spec.annotation)
+            for name, spec in type(settings).model_fields.items()
+            if name not in base and name not in private and isinstance(spec.annotation, type)
+        ]
+        data = settings.model_dump(exclude=private)
+        data["whisper"]["cpu_threads"] = cpu_threads
+        return cls(data, tables, {name: type(source) for name, source in sources.items()})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One item's result: its transcript, or the one-line reason it failed."""
+
+    item: MediaItem
+    transcribed: Transcribed | None = None
+    error: str = ""
+    warnings: tuple[str, ...] = ()
+    worker_broken: bool = False
+    """The actor could not be built (say, no Whisper model on that node): not the item's fault."""
+
+
+class TranscribeWorker:
+    """A plain class (tests build one directly); the executor makes it a Ray actor with
+    `ray.remote(concurrency_groups={PROGRESS_GROUP: 1})`."""
+
+    def __init__(self, setup: WorkerSetup) -> None:
+        self.problem = ""
+        self.reporter = _Collector()
+        try:
+            settings = load_settings(setup.settings, None, setup.tables)
+            self.stages = Stages(
+                settings=settings,
+                sources={name: cls(settings) for name, cls in setup.sources.items()},
+                transcriber=Transcriber(settings.whisper),
+                # Only `transcribe` runs here; it uses neither the embedder, the sink nor state.
+                embedder=None,  # type: ignore[arg-type]
+                sink=None,  # type: ignore[arg-type]
+                state=None,  # type: ignore[arg-type]
+                reporter=self.reporter,
+            )
+        except Exception as exc:  # reported with the first item, as a usage error on the driver
+            self.problem = (
+                str(exc) if isinstance(exc, UsageError) else f"{type(exc).__name__}: {exc}"
+            )
+
+    def transcribe(self, item: MediaItem) -> Outcome:
+        if self.problem:
+            return Outcome(item, error=self.problem, worker_broken=True)
+        try:
+            done = self.stages.transcribe(item)
+        except Exception as exc:
+            error = failure_message(exc, item)
+            return Outcome(item, error=error, warnings=self.reporter.taken())
+        finally:
+            self.reporter.current = None
+        return Outcome(item, transcribed=done, warnings=self.reporter.taken())
+
+    @ray.method(concurrency_group=PROGRESS_GROUP)
+    def progress(self) -> tuple[str, float, float] | None:
+        """(label, seconds of media, seconds transcribed) of the item at hand; answered from a
+        concurrency group of its own, so the driver can ask while `transcribe` runs."""
+        return self.reporter.current
+
+
+@dataclass
+class _Collector:
+    """The reporter an actor's stages talk to: keeps the item's warnings for the driver to show
+    and where its transcription has got to, for the driver to ask."""
+
+    warnings: list[str] = field(default_factory=list)
+    current: tuple[str, float, float] | None = None
+
+    def taken(self) -> tuple[str, ...]:
+        found = tuple(self.warnings)
+        self.warnings.clear()
+        return found
+
+    def warn(self, label: str, message: str) -> None:
+        self.warnings.append(message)
+
+    def item_start(self, label: str, duration_sec: float) -> None:
+        self.current = (label, duration_sec, 0.0)
+
+    def item_progress(self, label: str, done_sec: float) -> None:
+        if self.current is not None:
+            self.current = (label, self.current[1], done_sec)
+
+    def start(self, total_items: int) -> None: ...
+    def item_end(self, label: str) -> None: ...
+    def error(self, label: str, message: str) -> None: ...
+    def info(self, message: str) -> None: ...
+    def finish(self) -> None: ...
