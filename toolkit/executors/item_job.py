@@ -37,6 +37,13 @@ class ItemJob:
         self.summary.count_requests(inputs)
         return len(self.inputs) - 1
 
+    async def embed_planned(self, planned: Planned) -> None:
+        """The whole item in one go (no overlap): its inputs, their vectors, its end."""
+        self.add(planned.inputs)
+        if not self.stages.settings.dry_run:
+            self.vectors[0] = await self.stages.embed_inputs(planned.inputs)
+        self.ended(planned.duration_sec)
+
     def track(self, task: asyncio.Task[None]) -> None:
         self._tasks.add(task)
 

@@ -48,11 +48,7 @@ class LocalExecutor:
 async def _one_at_a_time(item: MediaItem, stages: Stages, summary: RunSummary) -> None:
     job = ItemJob(item, stages, summary)
     try:
-        planned = stages.plan(stages.transcribe(item))
-        job.add(planned.inputs)
-        if not stages.settings.dry_run:
-            job.vectors[0] = await stages.embed_inputs(planned.inputs)
-        job.ended(planned.duration_sec)
+        await job.embed_planned(stages.plan(stages.transcribe(item)))
     except Exception as exc:
         job.fail(failure_message(exc, item))
     job.finish()

@@ -117,11 +117,7 @@ class _Driver:
             if outcome.transcribed is None:
                 job.fail(outcome.error)
             else:
-                planned = stages.plan(outcome.transcribed)
-                job.add(planned.inputs)
-                if not stages.settings.dry_run:
-                    job.vectors[0] = await stages.embed_inputs(planned.inputs)
-                job.ended(planned.duration_sec)
+                await job.embed_planned(stages.plan(outcome.transcribed))
         except Exception as exc:
             job.fail(failure_message(exc, item))
         self.ended.add(item.label)
