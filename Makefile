@@ -23,6 +23,7 @@ test: setup test-deps
 bench: setup test-deps
 	$(BIN)/python benchmarks/remote_concurrency.py
 	$(BIN)/python benchmarks/memory_long_file.py --short-min 10 --long-min 120
+	$(BIN)/python benchmarks/sink_throughput.py
 
 setup: system-deps $(STAMP)
 

@@ -8,8 +8,11 @@ holds; opening it for another model or dimension is a `UsageError`. Beside PATH 
 `PATH.state.sqlite` (the resume manifest) and `PATH.lock` (one writer at a time;
 searches take no lock).
 
-Writes are upserts by record id (`merge_insert`), so writing a record twice stores it once.
-Search is LanceDB's exact (flat) cosine search, filtered before scoring; no ANN index is built.
+Writes are upserts by record id (`merge_insert`, whose result says how many rows were new), so
+writing a record twice stores it once. A batch goes to LanceDB as Arrow columns built with numpy,
+never row by row. Search is cosine similarity, filtered before scoring: an exact flat scan on small
+tables, an IVF index once the table is large enough (`lancedb_index` says when it is built,
+refreshed and retrained; its scores stay exact).
 """
 
 from __future__ import annotations
@@ -17,28 +20,31 @@ from __future__ import annotations
 import fcntl
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from vtembed import hookimpl
 from vtembed.errors import UsageError
 from vtembed.models import EmbeddingRecord
+from vtembed.plugins.sinks import lancedb_index
+from vtembed.plugins.sinks.flat_record import MEDIA_KEYS, from_row
+from vtembed.plugins.sinks.lancedb_index import IndexSettings
 from vtembed.settings import PluginSection, Settings
 from vtembed.sink import Sink
 
 META_TABLE = "vtembed_meta"
-IN_BATCH = 500  # ids per `id IN (...)` filter when checking which records are new
 
 _META_SCHEMA = pa.schema(
     [("model_name", pa.string()), ("dim", pa.int64()), ("table_name", pa.string())]
 )
 
 
-class LanceDbSettings(BaseModel):
+class LanceDbSettings(IndexSettings):
     table_prefix: str = Field(
         "embeddings",
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
@@ -142,22 +148,22 @@ class LanceDbSink(Sink):
         if self._lock is None:
             raise UsageError(f"sink lancedb:{self.target} is open for search only")
         by_id = {record.id: record for record in records}  # merge_insert wants unique keys
-        known = self._existing_ids(by_id) if self.table is not None else set()
-        rows = pa.Table.from_pylist(
-            [_row(record) for record in by_id.values()], schema=record_schema(self.dim)
-        )
+        rows = _columns(list(by_id.values()), self.dim)
         if self.table is None:
             self.table = self.db.create_table(self.table_name, data=rows)
             meta = [{"model_name": self.model_name, "dim": self.dim, "table_name": self.table_name}]
             self.db.create_table(META_TABLE, data=pa.Table.from_pylist(meta, schema=_META_SCHEMA))
+            new = len(by_id)
         else:
-            (
+            result = (
                 self.table.merge_insert("id")
                 .when_matched_update_all()
                 .when_not_matched_insert_all()
                 .execute(rows)
             )
-        return len(by_id) - len(known)
+            new = int(result.num_inserted_rows)
+        lancedb_index.maintain(self.table, self.config, self.describe())
+        return new
 
     def delete_media(self, media_id: str) -> int:
         if self._lock is None:
@@ -183,14 +189,19 @@ class LanceDbSink(Sink):
                 f"sink lancedb:{self.target} holds {self.dim}-dim vectors, "
                 f"the query has {len(query)}"
             )
-        builder = self.table.search(query, vector_column_name="vector").distance_type("cosine")
+        hits = self.query(query, k, filters).to_arrow().to_pylist()
+        out = [{**from_row(row), "score": 1.0 - float(row["_distance"])} for row in hits]
+        out.sort(key=lambda hit: hit["score"], reverse=True)
+        return out
+
+    def query(self, vector: list[float], k: int, filters: dict[str, Any] | None = None) -> Any:
+        """The LanceDB query a search runs; its `explain_plan()` shows whether the index is used."""
+        builder = self.table.search(vector, vector_column_name="vector").distance_type("cosine")
+        builder = lancedb_index.tune(builder, self.table, self.config)
         where = _where(filters or {})
         if where:
             builder = builder.where(where, prefilter=True)
-        hits = builder.limit(k).to_arrow().to_pylist()
-        out = [{**_record(row), "score": 1.0 - float(row["_distance"])} for row in hits]
-        out.sort(key=lambda hit: hit["score"], reverse=True)
-        return out
+        return builder.limit(k)
 
     def close(self) -> None:
         if self._lock is not None:
@@ -212,15 +223,6 @@ class LanceDbSink(Sink):
             raise UsageError(
                 f"sink lancedb:{self.target} is in use by another vtembed run"
             ) from None
-
-    def _existing_ids(self, ids: Iterable[str]) -> set[str]:
-        wanted = list(ids)
-        found: set[str] = set()
-        for start in range(0, len(wanted), IN_BATCH):
-            block = ", ".join(_quote(i) for i in wanted[start : start + IN_BATCH])
-            rows = self.table.search().where(f"id IN ({block})").select(["id"]).limit(None)
-            found.update(rows.to_arrow().column("id").to_pylist())
-        return found
 
 
 def _lancedb() -> Any:
@@ -276,55 +278,27 @@ def _held(db: Any) -> tuple[str, int, str] | None:
     return None
 
 
-def _row(record: EmbeddingRecord) -> dict[str, Any]:
-    media = record.media
-    if len(record.embedding) != record.dim:
-        raise UsageError(f"record {record.id} has {len(record.embedding)} dims, not {record.dim}")
-    return {
-        "id": record.id,
-        "media_id": media["id"],
-        "media_uri": media.get("uri"),
-        "media_title": media.get("title"),
-        "media_source": media.get("source"),
-        "media_duration_sec": media.get("duration_sec"),
-        "media_published": media.get("published"),
-        "media_guid": media.get("guid"),
-        "modality": record.modality,
-        "start_sec": record.start_sec,
-        "end_sec": record.end_sec,
-        "text": record.text,
-        "tokens": record.tokens,
-        "embedded_from": record.embedded_from,
-        "model_name": record.model_name,
-        "dim": record.dim,
-        "vector": record.embedding,
+def _columns(records: list[EmbeddingRecord], dim: int) -> pa.Table:
+    """A batch as Arrow columns: the vectors go through one numpy array, not a list per row."""
+    for record in records:
+        if len(record.embedding) != dim:
+            raise UsageError(f"record {record.id} has {len(record.embedding)} dims, not {dim}")
+    vectors = np.asarray([record.embedding for record in records], dtype=np.float32)
+    media = [record.media for record in records]
+    columns: dict[str, list[Any] | pa.Array] = {
+        "id": [record.id for record in records],
+        **{f"media_{key}": [m.get(key) for m in media] for key in MEDIA_KEYS},
+        "modality": [record.modality for record in records],
+        "start_sec": [record.start_sec for record in records],
+        "end_sec": [record.end_sec for record in records],
+        "text": [record.text for record in records],
+        "tokens": [record.tokens for record in records],
+        "embedded_from": [record.embedded_from for record in records],
+        "model_name": [record.model_name for record in records],
+        "dim": [record.dim for record in records],
+        "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), dim),
     }
-
-
-def _record(row: dict[str, Any]) -> dict[str, Any]:
-    """A stored row as the JSONL record (nested `media`, no vector)."""
-    media: dict[str, Any] = {
-        "id": row["media_id"],
-        "uri": row["media_uri"],
-        "title": row["media_title"],
-        "source": row["media_source"],
-    }
-    for key in ("duration_sec", "published", "guid"):
-        if row[f"media_{key}"] is not None:
-            media[key] = row[f"media_{key}"]
-    out: dict[str, Any] = {
-        "id": row["id"],
-        "media": media,
-        "modality": row["modality"],
-        "start_sec": row["start_sec"],
-        "end_sec": row["end_sec"],
-        "text": row["text"],
-        "tokens": row["tokens"],
-    }
-    if row["embedded_from"] is not None:
-        out["embedded_from"] = row["embedded_from"]
-    out.update(model_name=row["model_name"], dim=row["dim"])
-    return out
+    return pa.Table.from_pydict(columns, schema=record_schema(dim))
 
 
 def _where(filters: dict[str, Any]) -> str:
