@@ -47,7 +47,7 @@ class FakeTwelveLabs:
     max_audio_sec: float = 10.0
     faults: tuple[str, ...] = ()
     """Answered to a request's first attempts, in order; then it succeeds."""
-    slow_sec: float = 3.0
+    slow_sec: float = 4.0
     retry_after_sec: float = 1.0
     refuse_text_containing: str | None = None
     wrong_dim: bool = False

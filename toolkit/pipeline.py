@@ -83,8 +83,8 @@ class Stages:
 
     def stream(self, item: MediaItem, stop: Event | None = None) -> Iterator[Part | Ended]:
         """Open, decode (a window ahead, in a thread), transcribe and plan one item, yielding its
-        inputs window by window and then `Ended`. Once `stop` is set, Whisper is left between
-        two of its segments by raising `Stopped`."""
+        inputs as Whisper settles them (segment by segment) and then `Ended`. Once `stop` is
+        set, Whisper is left between two of its segments by raising `Stopped`."""
         info = self._open(item)
         decoded = DecodeResult()
         windows = prefetch(
@@ -93,10 +93,14 @@ class Stages:
         )
         planner = ItemPlanner(item, info, self.embedder, self.settings.max_pause_sec)
         for window in windows:
-            words = self.transcriber.window_words(window, self._progress(item, stop))
+            for words in self.transcriber.window_groups(window, self._progress(item, stop)):
+                # Whisper's words come in time order: none still to come starts earlier.
+                inputs = planner.add(words, words[-1].start_sec)
+                if inputs:
+                    yield Part(item, tuple(inputs))
             reached = window.start_sec + len(window.samples) / SAMPLE_RATE
             self.reporter.item_progress(item.label, reached)
-            inputs = planner.add(words, reached)
+            inputs = planner.add([], reached)
             if inputs:
                 yield Part(item, tuple(inputs))
         if decoded.warning:

@@ -8,7 +8,7 @@ is absolute in the original media.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from faster_whisper.transcribe import Segment
@@ -80,6 +80,13 @@ class Transcriber:
     def window_words(
         self, window: PcmWindow, progress: Callable[[float], None] | None = None
     ) -> list[Word]:
+        return [w for group in self.window_groups(window, progress) for w in group]
+
+    def window_groups(
+        self, window: PcmWindow, progress: Callable[[float], None] | None = None
+    ) -> Iterator[list[Word]]:
+        """The window's words one Whisper segment at a time, as Whisper produces them, so
+        what they settle can go on to the embedder before the window is done."""
         s = self.settings
         segments, _info = self.model.transcribe(
             window.samples,
@@ -90,7 +97,7 @@ class Transcriber:
             condition_on_previous_text=False,
         )
         try:
-            return self._words(window, segments, progress)
+            yield from self._words(window, segments, progress)
         except IndexError as exc:  # faster-whisper aligns words on non-speech and fails
             raise MediaError(
                 f"faster-whisper failed to align words ({exc}); this happens on silence with "
@@ -102,14 +109,14 @@ class Transcriber:
         window: PcmWindow,
         segments: Iterable[Segment],
         progress: Callable[[float], None] | None,
-    ) -> list[Word]:
-        words = []
+    ) -> Iterator[list[Word]]:
         for segment in segments:
             if progress:
                 progress(window.start_sec + float(segment.end))
             if segment.no_speech_prob > NO_SPEECH_MAX and segment.avg_logprob < LOGPROB_MIN:
                 log.debug("dropped non-speech segment %r", segment.text)
                 continue
+            words = []
             for w in segment.words or []:
                 if not w.word.strip():
                     continue
@@ -121,4 +128,5 @@ class Transcriber:
                         probability=round(float(w.probability), 4),
                     )
                 )
-        return words
+            if words:
+                yield words

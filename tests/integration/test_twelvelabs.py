@@ -17,7 +17,8 @@ from tests.twelvelabs_fake import FakeTwelveLabs
 KEY = "tlk_SECRET_do_not_print_123"
 FAST_RETRIES = {
     "VTEMBED_TWELVELABS__BACKOFF_MAX_SEC": "2",
-    "VTEMBED_TWELVELABS__TIMEOUT_SEC": "1.5",
+    "VTEMBED_TWELVELABS__TIMEOUT_SEC": "2.5",  # well below the fake's slow answers (4 s), and
+    # far above an ok answer even on a loaded 2-core machine (1.5 s left little room there)
     "VTEMBED_TWELVELABS__MAX_ATTEMPTS": "8",
 }
 

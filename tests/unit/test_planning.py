@@ -55,3 +55,19 @@ def test_segment_stream_equals_whole_grid_with_texts() -> None:
     got.extend(stream.finish(duration))
     assert [(s.start_sec, s.end_sec, s.text) for s in got] == expected
     assert [s.index for s in got] == list(range(len(expected)))
+
+
+def test_segment_stream_fed_word_by_word_with_reached_at_each_start() -> None:
+    """As the pipeline feeds it: each Whisper segment's words, settled up to the last start."""
+    words = _words(90)
+    duration = words[-1].end_sec + 0.5
+    info = MediaInfo(path="/x.wav", duration_sec=duration, audio_stream=0)
+    whole = SegmentStream(info, 10.0, "")
+    expected = [*whole.add(words, duration), *whole.finish(duration)]
+    stream = SegmentStream(info, 10.0, "")
+    got = []
+    for start in range(0, len(words), 4):
+        group = words[start : start + 4]
+        got.extend(stream.add(group, group[-1].start_sec))
+    got.extend(stream.finish(duration))
+    assert got == expected

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+from vtembed.embedder import Embeddable
 from vtembed.errors import Stopped
 from vtembed.executors.item_job import ItemJob, failure_message
 from vtembed.models import MediaItem
@@ -97,26 +98,38 @@ class _Overlapped:
             _put(None, parts, loop, stop)
 
     async def _consume(self, parts: asyncio.Queue[Part | Ended | _Failed | None]) -> None:
+        """Inputs wait in a per-item batch until it is full or no other part is queued (then
+        the embedder would sit idle), so calls are full while Whisper is ahead and prompt
+        while it is the bottleneck."""
         in_flight = asyncio.Semaphore(self.settings.batches_in_flight)
         jobs: dict[str, ItemJob] = {}
+        waiting: dict[str, list[Embeddable]] = {}
         previous: asyncio.Task[None] | None = None
         size = max(1, min(self.stages.settings.embed_batch_size, self.stages.embedder.batch_size))
+
+        async def send(job: ItemJob, everything: bool) -> None:
+            batch = waiting.setdefault(job.item.id, [])
+            while len(batch) >= size or (everything and batch):
+                seq = job.add(batch[:size])
+                del batch[:size]
+                if not self.stages.settings.dry_run and not job.error:
+                    await in_flight.acquire()
+                    job.track(asyncio.create_task(self._embed(job, seq, in_flight)))
+
         while (message := await parts.get()) is not None:
             job = jobs.get(message.item.id)
             if job is None:
                 job = jobs[message.item.id] = ItemJob(message.item, self.stages, self.summary)
             if isinstance(message, Part):
-                for start in range(0, len(message.inputs), size):
-                    seq = job.add(message.inputs[start : start + size])
-                    if not self.stages.settings.dry_run and not job.error:
-                        await in_flight.acquire()
-                        job.track(asyncio.create_task(self._embed(job, seq, in_flight)))
+                waiting.setdefault(job.item.id, []).extend(message.inputs)
+                await send(job, everything=parts.empty())
                 continue
+            await send(job, everything=True)
             if isinstance(message, Ended):
                 job.ended(message.duration_sec)
             else:
                 job.fail(message.error)
-            del jobs[message.item.id]
+            del jobs[message.item.id], waiting[message.item.id]
             previous = asyncio.create_task(_finish_after(previous, job))
         if previous is not None:
             await previous
