@@ -38,6 +38,10 @@ from vtembed.sink import Sink
 
 BATCH = 500  # rows per upsert and ids per `id in [...]` look-up
 MAX_TOP_K = 16384  # Milvus refuses a larger limit
+LITE_IVF_LISTS = 128
+"""Lists in a Lite IVF_FLAT index (its default; Lite drops build parameters sent by pymilvus 3).
+The default Lite index is IVF_FLAT searched with every list probed: an exact scan, by FAISS,
+where Lite's FLAT scans in numpy and re-normalises every stored vector for every query."""
 
 
 class MilvusSettings(BaseModel):
@@ -48,7 +52,7 @@ class MilvusSettings(BaseModel):
     )
     token: SecretStr | None = Field(None, description="Server token; also MILVUS_TOKEN.")
     index_type: str = Field(
-        "", description="Vector index (HNSW, IVF_FLAT, ...); empty: FLAT on Lite, else AUTOINDEX."
+        "", description="Vector index (HNSW, ...); empty: exact IVF_FLAT on Lite, else AUTOINDEX."
     )
     index_params: dict[str, int | float | str] = Field(
         default_factory=dict, description="Index build parameters, e.g. {M = 16}."
@@ -85,6 +89,7 @@ class MilvusSink(Sink):
         self.exists = False
         self._lock: TextIO | None = None
         self._wrote = False
+        self._unflushed = False
         if writer:
             self._take_lock()
         try:
@@ -183,12 +188,14 @@ class MilvusSink(Sink):
     def count(self, media_id: str) -> int:
         if not self.exists:
             return 0
+        self._settle()
         return schema.count(self.client, self.where, self.collection, _of(media_id), self.timeout)
 
     def rows(self) -> int:
         """How many records the collection holds."""
         if not self.exists:
             return 0
+        self._settle()
         return schema.count(self.client, self.where, self.collection, timeout=self.timeout)
 
     def search(
@@ -202,7 +209,10 @@ class MilvusSink(Sink):
                 f"{self.where.label} holds {self.dim}-dim vectors, the query has {len(query)}"
             )
         limit = min(k, MAX_TOP_K)
+        self._settle()
         params: dict[str, Any] = dict(self.config.search_params)
+        if self.where.lite is not None and not self.config.index_type:
+            params = {"nprobe": LITE_IVF_LISTS, **params}
         if "ef" in params:  # HNSW refuses ef < k
             params["ef"] = max(int(params["ef"]), limit)
         with milvus_connect.calling(self.where, "search"):
@@ -242,19 +252,25 @@ class MilvusSink(Sink):
 
     def _create(self) -> None:
         lite = self.where.lite is not None
-        index_type = self.config.index_type or ("FLAT" if lite else "AUTOINDEX")
+        index_type = self.config.index_type or ("IVF_FLAT" if lite else "AUTOINDEX")
         index = {"index_type": index_type, "params": self.config.index_params}
         schema.create(self.client, self.where, self.collection, self.model_name, self.dim, index)
         self.exists = True
 
     def _written(self) -> None:
-        """Milvus Lite answers every query from a snapshot of its whole in-memory table, so a
-        long run's per-item counts would grow with the run; flushing each write into a segment
-        keeps them small. A server flushes on its own (and limits how often clients may)."""
         self._wrote = True
-        if self.where.lite is not None:
+        self._unflushed = self.where.lite is not None
+
+    def _settle(self) -> None:
+        """Milvus Lite counts and searches by scanning a snapshot of its whole in-memory table
+        (a count took 0.7 s at 30 000 unflushed records), so rows written since the last read are
+        flushed into a segment first: once per run of writes, not once per write. Writes need no
+        flush to be kept (Lite logs them first), and the id look-up before an upsert stays fast
+        on unflushed rows. A server flushes on its own (and limits how often clients may)."""
+        if self._unflushed:
             with milvus_connect.calling(self.where, "flush"):
                 self.client.flush(self.collection, timeout=self.timeout)
+            self._unflushed = False
 
     def _writable(self) -> None:
         if self._lock is None:
