@@ -29,7 +29,7 @@ bench: setup test-deps
 	$(BIN)/python benchmarks/sink_throughput.py
 	$(BIN)/python benchmarks/readme_table.py
 
-# The same scripts on 3-minute inputs, in about 3 minutes: a smoke run; writes *-quick.json only.
+# The same scripts on 3-minute inputs (90 s on a quiet machine): a smoke run; writes *-quick.json only.
 bench-quick: setup test-deps
 	$(BIN)/python benchmarks/ingest_vs_whisper.py --quick
 	$(BIN)/python benchmarks/remote_overlap.py --quick
