@@ -126,7 +126,7 @@ class Stages:
             *planner.add(done.transcript.words, done.duration_sec),
             *planner.finish(done.duration_sec),
         ]
-        found.sort(key=lambda x: isinstance(x, AudioSegment))  # stable: keeps time order
+        found.sort(key=audio_after_text)  # stable: keeps time order
         return Planned(done.item, done.duration_sec, tuple(found))
 
     def _open(self, item: MediaItem) -> MediaInfo:
@@ -161,6 +161,11 @@ class Stages:
         written = self.sink.write(records)
         self.state.mark_done(item, len(records))
         return written
+
+
+def audio_after_text(source: Embeddable) -> bool:
+    """Sort key for an item's inputs: text chunks first, then audio segments (sort stably)."""
+    return isinstance(source, AudioSegment)
 
 
 def build_records(

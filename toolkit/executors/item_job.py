@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from vtembed.embedder import Embeddable
 from vtembed.errors import MediaError, UsageError
-from vtembed.models import AudioSegment, MediaItem
-from vtembed.pipeline import Planned, Stages, build_records
+from vtembed.models import MediaItem
+from vtembed.pipeline import Planned, Stages, audio_after_text, build_records
 from vtembed.summary import RunSummary
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,8 @@ class ItemJob:
         self.stages = stages
         self.summary = summary
         self.inputs: list[tuple[Embeddable, ...]] = []
+        self.pending: list[Embeddable] = []
+        """Inputs handed out but not yet in a batch (the overlapped executor fills batches)."""
         self.vectors: dict[int, list[list[float]]] = {}
         self.error: str | None = None
         self.duration_sec = 0.0
@@ -88,7 +90,7 @@ class ItemJob:
                     f"embedder returned {len(vectors)} vectors for {len(batch)} inputs"
                 )
             pairs.extend(zip(batch, vectors, strict=True))
-        pairs.sort(key=lambda pair: isinstance(pair[0], AudioSegment))  # text first, stable
+        pairs.sort(key=lambda pair: audio_after_text(pair[0]))  # stable: keeps time order
         planned = Planned(self.item, self.duration_sec, tuple(source for source, _ in pairs))
         records = build_records(planned, [vector for _, vector in pairs], self.stages.embedder)
         self.summary.records_written += self.stages.write(self.item, records)

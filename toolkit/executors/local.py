@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Iterator
 
-from vtembed.embedder import Embeddable
 from vtembed.errors import Stopped
 from vtembed.executors.item_job import ItemJob, failure_message
 from vtembed.models import MediaItem
@@ -103,12 +102,11 @@ class _Overlapped:
         while it is the bottleneck."""
         in_flight = asyncio.Semaphore(self.settings.batches_in_flight)
         jobs: dict[str, ItemJob] = {}
-        waiting: dict[str, list[Embeddable]] = {}
         previous: asyncio.Task[None] | None = None
         size = max(1, min(self.stages.settings.embed_batch_size, self.stages.embedder.batch_size))
 
         async def send(job: ItemJob, everything: bool) -> None:
-            batch = waiting.setdefault(job.item.id, [])
+            batch = job.pending
             while len(batch) >= size or (everything and batch):
                 seq = job.add(batch[:size])
                 del batch[:size]
@@ -121,7 +119,7 @@ class _Overlapped:
             if job is None:
                 job = jobs[message.item.id] = ItemJob(message.item, self.stages, self.summary)
             if isinstance(message, Part):
-                waiting.setdefault(job.item.id, []).extend(message.inputs)
+                job.pending.extend(message.inputs)
                 await send(job, everything=parts.empty())
                 continue
             await send(job, everything=True)
@@ -129,7 +127,7 @@ class _Overlapped:
                 job.ended(message.duration_sec)
             else:
                 job.fail(message.error)
-            del jobs[message.item.id], waiting[message.item.id]
+            del jobs[message.item.id]
             previous = asyncio.create_task(_finish_after(previous, job))
         if previous is not None:
             await previous
