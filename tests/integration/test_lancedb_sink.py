@@ -10,18 +10,12 @@ import pytest
 
 from tests import media_factory as mf
 from tests.record_factory import make_record
+from tests.sink_contract import unit
 from vtembed.errors import UsageError
 from vtembed.models import EmbeddingRecord
 from vtembed.plugins.sinks.lancedb import SECTION, LanceDbSink, table_name
 from vtembed.plugins.sinks.lancedb_index import SMALL_FRAGMENTS, vector_index
 from vtembed.settings import load_settings
-
-RNG = np.random.default_rng(7)
-
-
-def unit(dim: int) -> list[float]:
-    v = RNG.normal(size=dim)
-    return (v / np.linalg.norm(v)).astype(np.float32).tolist()
 
 
 def rec(
