@@ -8,8 +8,11 @@ the model's dimension under a COSINE index, and the model in the collection's pr
 The collections under one prefix hold one model: opening them for another model or dimension
 is a `UsageError`.
 
-Writes are upserts by record id, so writing a record twice stores it once; counts and searches
-read with Strong consistency, so resume sees every write that returned. The resume manifest
+Writes are upserts by record id, so writing a record twice stores it once. Reads (counts, the
+id look-up before an upsert, searches) use Session consistency by default: they see every write
+of this process at once, so resume trusts counts, and other processes' writes as soon as the
+server has applied them; Strong would make a server wait out its time tick (about 200 ms) on
+every read. The resume manifest
 lives beside a Lite database (`PATH.db.state.sqlite`) or, for a server, under
 `<cache_dir>/milvus/`, keyed by the URI and collection; a `.lock` beside it keeps one writer.
 """
@@ -21,7 +24,7 @@ import hashlib
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from pydantic import BaseModel, Field, SecretStr
 
@@ -60,6 +63,9 @@ class MilvusSettings(BaseModel):
     search_params: dict[str, int | float | str] = Field(
         default_factory=dict, description="Search parameters, e.g. {ef = 64}."
     )
+    consistency: Literal["Strong", "Session", "Bounded", "Eventually"] = Field(
+        "Session", description="Read consistency of counts and searches."
+    )
     connect_timeout_sec: float = Field(10.0, gt=0, description="Seconds to reach a server.")
     timeout_sec: float = Field(120.0, gt=0, description="Seconds one request may take.")
 
@@ -87,6 +93,8 @@ class MilvusSink(Sink):
         self.timeout = self.config.timeout_sec
         self.client: Any = None
         self.exists = False
+        self.nullable = True
+        """Whether the collection stores nulls (servers before Milvus 2.5 store placeholders)."""
         self._lock: TextIO | None = None
         self._wrote = False
         self._unflushed = False
@@ -167,6 +175,8 @@ class MilvusSink(Sink):
         if not self.exists:
             self._create()
         rows = list(by_id.values())
+        if not self.nullable:
+            rows = [schema.with_placeholders(row) for row in rows]
         known = self._existing_ids(list(by_id))
         with milvus_connect.calling(self.where, "upsert"):
             for start in range(0, len(rows), BATCH):
@@ -183,20 +193,34 @@ class MilvusSink(Sink):
             with milvus_connect.calling(self.where, "delete"):
                 self.client.delete(self.collection, filter=_of(media_id), timeout=self.timeout)
             self._written()
+            # A server answers a delete with a time that Session reads do not wait past (Milvus
+            # 2.3 at least), so they would still count the rows: one Strong read waits until
+            # the delete is applied, and every read after it sees that.
+            self._settle()
+            schema.count(
+                self.client,
+                self.where,
+                self.collection,
+                _of(media_id),
+                consistency="Strong",
+                timeout=self.timeout,
+            )
         return gone
 
     def count(self, media_id: str) -> int:
         if not self.exists:
             return 0
         self._settle()
-        return schema.count(self.client, self.where, self.collection, _of(media_id), self.timeout)
+        return schema.count(
+            self.client, self.where, self.collection, _of(media_id), **self._reading
+        )
 
     def rows(self) -> int:
         """How many records the collection holds."""
         if not self.exists:
             return 0
         self._settle()
-        return schema.count(self.client, self.where, self.collection, timeout=self.timeout)
+        return schema.count(self.client, self.where, self.collection, **self._reading)
 
     def search(
         self, vector: Sequence[float], k: int, filters: dict[str, Any] | None = None
@@ -224,12 +248,16 @@ class MilvusSink(Sink):
                 filter=schema.filter_expr(filters or {}),
                 output_fields=schema.OUTPUT_FIELDS,
                 search_params={"metric_type": "COSINE", "params": params},
-                consistency_level=schema.STRONG,
+                consistency_level=self.config.consistency,
                 timeout=self.timeout,
             )
+        entities = [h["entity"] for h in found[0]]
+        if not self.nullable:
+            entities = [schema.without_placeholders(e) for e in entities]
         # float32 rounding can put an identical vector a hair above 1.
         hits = [
-            {**from_row(h["entity"]), "score": min(1.0, float(h["distance"]))} for h in found[0]
+            {**from_row(e), "score": min(1.0, float(h["distance"]))}
+            for e, h in zip(entities, found[0], strict=True)
         ]
         hits.sort(key=lambda hit: hit["score"], reverse=True)
         return hits
@@ -254,8 +282,10 @@ class MilvusSink(Sink):
         lite = self.where.lite is not None
         index_type = self.config.index_type or ("IVF_FLAT" if lite else "AUTOINDEX")
         index = {"index_type": index_type, "params": self.config.index_params}
-        schema.create(self.client, self.where, self.collection, self.model_name, self.dim, index)
-        self.exists = True
+        made = schema.create(
+            self.client, self.where, self.collection, self.model_name, self.dim, index
+        )
+        self.exists, self.nullable = True, made.nullable
 
     def _written(self) -> None:
         self._wrote = True
@@ -287,7 +317,8 @@ class MilvusSink(Sink):
                     f"{self.model_name} ({self.dim} dims): choose another database or "
                     "[milvus] collection_prefix"
                 )
-            self.exists = self.exists or mine
+            if mine:
+                self.exists, self.nullable = True, held.nullable
         with milvus_connect.calling(self.where, "open"):
             if not self.exists and self.client.has_collection(self.collection):
                 raise UsageError(
@@ -305,11 +336,15 @@ class MilvusSink(Sink):
                     self.collection,
                     filter=schema.in_list("id", ids[start : start + BATCH]),
                     output_fields=["id"],
-                    consistency_level=schema.STRONG,
+                    consistency_level=self.config.consistency,
                     timeout=self.timeout,
                 )
                 found.update(row["id"] for row in rows)
         return found
+
+    @property
+    def _reading(self) -> dict[str, Any]:
+        return {"consistency": self.config.consistency, "timeout": self.timeout}
 
     def _take_lock(self) -> None:
         name = self.state_path.name.removesuffix(".state.sqlite") + ".lock"

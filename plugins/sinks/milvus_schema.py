@@ -5,10 +5,16 @@ Milvus measures VARCHAR limits in bytes and refuses a longer value for the whole
 are checked here first and a value that does not fit is an error naming the record and the field.
 The limits are generous (Milvus does not reserve space for them): URIs and texts get Milvus'
 maximum, 65535 bytes.
+
+Servers older than Milvus 2.5 have no nullable fields (and before 2.4 no INVERTED index), so a
+collection made on one stores a missing value as a placeholder ("" for text, NaN for a number)
+that reading turns back into None; which way a collection stores them is read from its schema,
+so a collection keeps working when its server is upgraded.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -42,8 +48,6 @@ REQUIRED = frozenset({"id", "media_id", "model_name", "vector"})
 MODEL_PROPERTY = "vtembed.model_name"
 DIM_PROPERTY = "vtembed.dim"
 FILTER_FIELDS = {"modality": "modality", "media_id": "media_id", "media_uri": "media_uri"}
-STRONG = "Strong"
-"""Reads see every write that returned: resume trusts counts."""
 
 
 class Held(NamedTuple):
@@ -51,6 +55,26 @@ class Held(NamedTuple):
     model_name: str
     dim: int
     rows: int
+    nullable: bool
+    """Whether the collection stores missing values as nulls (else as placeholders)."""
+
+
+class Features(NamedTuple):
+    """What the server can make: nullable fields, and the index for `media_id`."""
+
+    nullable: bool
+    scalar_index: str
+
+
+def features(server_version: str) -> Features:
+    """From `get_server_version()`: milvus-lite 3 ("milvus_lite-3.2.2") and Milvus 2.5 or later
+    have both; Milvus 2.4 has INVERTED but no nulls; Milvus 2.3 ("v2.3.5") only a Trie index.
+    A version it cannot read is taken for a new server."""
+    found = re.match(r"v?(\d+)\.(\d+)", server_version)
+    if server_version.startswith("milvus_lite") or found is None:
+        return Features(True, "INVERTED")
+    version = (int(found[1]), int(found[2]))
+    return Features(version >= (2, 5), "INVERTED" if version >= (2, 4) else "Trie")
 
 
 def collection_name(prefix: str, model_name: str) -> str:
@@ -62,20 +86,22 @@ def collection_name(prefix: str, model_name: str) -> str:
 
 def create(
     client: Any, where: Where, name: str, model_name: str, dim: int, index: dict[str, Any]
-) -> None:
+) -> Features:
     """Create the collection with its COSINE vector index, an index on `media_id` (counts and
     deletes filter on it) and the model in its properties; it is loaded, ready to read."""
+    with calling(where, "asking the server version"):
+        can = features(str(client.get_server_version()))
     params = client.prepare_index_params()
     params.add_index(field_name="vector", metric_type="COSINE", **index)
-    params.add_index(field_name="media_id", index_type="INVERTED")
+    params.add_index(field_name="media_id", index_type=can.scalar_index)
     with calling(where, f"creating collection {name}"):
         client.create_collection(
             name,
-            schema=_schema(dim),
+            schema=_schema(dim, can.nullable),
             index_params=params,
-            consistency_level=STRONG,
             properties={MODEL_PROPERTY: model_name, DIM_PROPERTY: str(dim)},
         )
+    return can
 
 
 def held(client: Any, where: Where, prefix: str) -> list[Held]:
@@ -85,7 +111,8 @@ def held(client: Any, where: Where, prefix: str) -> list[Held]:
         for name in client.list_collections():
             if not name.startswith(f"{prefix}_"):
                 continue
-            shape = _held_by(client.describe_collection(name))
+            description = client.describe_collection(name)
+            shape = _held_by(description)
             if shape is None:
                 continue
             model, dim = shape
@@ -98,26 +125,49 @@ def held(client: Any, where: Where, prefix: str) -> list[Held]:
                 client.load_collection(name)
                 first = client.query(name, filter="", output_fields=["model_name"], limit=1)
                 model = str(first[0]["model_name"])
-            found.append(Held(name, model, dim, rows))
+            found.append(Held(name, model, dim, rows, _stores_nulls(description)))
     return found
 
 
 def count(
-    client: Any, where: Where, name: str, expr: str = "", timeout: float | None = None
+    client: Any,
+    where: Where,
+    name: str,
+    expr: str = "",
+    *,
+    consistency: str,
+    timeout: float | None = None,
 ) -> int:
-    """Exact count of the rows matching expr (all rows for ""), read with Strong consistency."""
+    """Exact count of the rows matching expr (all rows for "")."""
     with calling(where, "count"):
         rows = client.query(
             name,
             filter=expr,
             output_fields=["count(*)"],
-            consistency_level=STRONG,
+            consistency_level=consistency,
             timeout=timeout,
         )
     return int(rows[0]["count(*)"]) if rows else 0
 
 
-def _schema(dim: int) -> Any:
+def with_placeholders(row: dict[str, Any]) -> dict[str, Any]:
+    """The row for a collection without nullable fields: None as "" or NaN."""
+    for name in NULLABLE:
+        if row.get(name) is None:
+            row[name] = math.nan if name in DOUBLE else ""
+    return row
+
+
+def without_placeholders(row: dict[str, Any]) -> dict[str, Any]:
+    """A row read from a collection without nullable fields, its placeholders None again."""
+    for name in NULLABLE:
+        value = row.get(name)
+        if value == "" or (isinstance(value, float) and math.isnan(value)):
+            row[name] = None
+    return row
+
+
+def _schema(dim: int, nullable: bool) -> Any:
     from pymilvus import DataType, MilvusClient
 
     schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
@@ -127,10 +177,10 @@ def _schema(dim: int) -> Any:
             DataType.VARCHAR,
             max_length=limit,
             is_primary=name == "id",
-            nullable=name in NULLABLE,
+            nullable=nullable and name in NULLABLE,
         )
     for name in DOUBLE:
-        schema.add_field(name, DataType.DOUBLE, nullable=name in NULLABLE)
+        schema.add_field(name, DataType.DOUBLE, nullable=nullable and name in NULLABLE)
     for name in INT64:
         schema.add_field(name, DataType.INT64)
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
@@ -148,6 +198,10 @@ def _held_by(description: dict[str, Any]) -> tuple[str | None, int] | None:
         return None
     model = (description.get("properties") or {}).get(MODEL_PROPERTY)
     return (str(model) if model else None), int(dim)
+
+
+def _stores_nulls(description: dict[str, Any]) -> bool:
+    return any(f.get("nullable") for f in description.get("fields", []) if f["name"] in NULLABLE)
 
 
 def check_row(row: dict[str, Any]) -> None:

@@ -1,23 +1,22 @@
 """The Milvus sink on real Milvus Lite (a `.db` folder in this process) and on a real Milvus
-protocol server on 127.0.0.1 (milvus-lite's own gRPC server, in a subprocess): idempotent
-upserts, one model per collection prefix, cosine search with filters, the CLI end to end."""
+server on 127.0.0.1 (the Milvus 2.3 standalone of the PyPI package `milvus`, a subprocess; it has
+no nullable fields, so it also covers placeholders): idempotent upserts, one model per collection
+prefix, cosine search with filters, the CLI end to end, each on both where it applies."""
 
 from __future__ import annotations
 
 import dataclasses
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests import milvus_server
 from tests import sink_contract as contract
 from tests.sink_contract import rec
 from vtembed.errors import UsageError
 from vtembed.plugins.sinks.milvus import SECTION, MilvusSink
+from vtembed.plugins.sinks.milvus_schema import features
 from vtembed.settings import load_settings
 from vtembed.sink import Sink
 
@@ -29,28 +28,100 @@ def rows(sink: Sink) -> int:
     return sink.rows()
 
 
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real Milvus server, started once for this module (about 8 s)."""
+    reason = milvus_server.missing()
+    if reason:
+        pytest.skip(f"no Milvus server here: {reason}")
+    with milvus_server.running(tmp_path_factory.mktemp("milvus-server")) as uri:
+        yield uri
+
+
+@pytest.fixture
+def empty_server(server: str) -> str:
+    milvus_server.drop_collections(server)
+    return server
+
+
+@pytest.fixture(params=["lite", "server"])
+def target(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh Milvus Lite path, or the real server emptied; the lock and state a server target
+    keeps under the cache folder go to this test's own."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    if request.param == "lite":
+        return str(tmp_path / "out" / "a.db")
+    return str(request.getfixturevalue("empty_server"))
+
+
 @pytest.mark.parametrize("dim", [8, 384])
-def test_writes_are_idempotent_and_counted(tmp_path: Path, dim: int) -> None:
-    path = tmp_path / "out" / "a.db"
-    contract.check_idempotent_writes(MilvusSink, str(path), dim, rows)
-    sink = MilvusSink(str(path), model_name="m", dim=dim)
+def test_writes_are_idempotent_and_counted(target: str, dim: int) -> None:
+    contract.check_idempotent_writes(MilvusSink, target, dim, rows)
+    sink = MilvusSink(target, model_name="m", dim=dim)
     assert sink.collection == "embeddings_m"
-    assert sink.state_path == path.with_name("a.db.state.sqlite")
-    assert sink.describe() == f"milvus:{path}"
+    assert sink.describe() == f"milvus:{target}"
     b0 = rec("b", 0, dim)
     huge = dataclasses.replace(b0, id="x" * 32, media={**b0.media, "uri": "u" * 70_000})
     with pytest.raises(UsageError, match="media_uri is 70000 bytes"):
         sink.write([huge])
     assert sink.rows() == 3
     sink.close()
+    if target.endswith(".db"):
+        assert sink.state_path == Path(target).with_name("a.db.state.sqlite")
 
 
-def test_delete_media_removes_only_that_item(tmp_path: Path) -> None:
-    contract.check_delete_media(MilvusSink, str(tmp_path / "a.db"), rows)
+def test_delete_media_removes_only_that_item(target: str) -> None:
+    contract.check_delete_media(MilvusSink, target, rows)
 
 
-def test_search_scores_are_cosine_best_first_with_filters(tmp_path: Path) -> None:
-    contract.check_search(MilvusSink, str(tmp_path / "a.db"))
+def test_search_scores_are_cosine_best_first_with_filters(target: str) -> None:
+    contract.check_search(MilvusSink, target)
+
+
+def test_missing_values_come_back_missing(target: str) -> None:
+    """A record without title, duration, published, guid or embedded_from reads back without
+    them: as nulls on Lite, through placeholders on the 2.3 server (which has no nulls)."""
+    bare = rec("bare", 0, 8)
+    bare = dataclasses.replace(
+        bare, media={"id": "bare", "uri": "https://x/bare.mp3", "title": None, "source": "url"}
+    )
+    sink = MilvusSink(target, model_name="m", dim=8)
+    assert sink.write([bare, rec("full", 0, 8)]) == 2
+    assert sink.nullable is target.endswith(".db")
+    (hit,) = sink.search(bare.embedding, 1, {"media_id": "bare"})
+    assert {k: v for k, v in hit.items() if k != "score"} == {
+        k: v for k, v in bare.to_json().items() if k != "embedding"
+    }
+    assert hit["media"] == {
+        "id": "bare",
+        "uri": "https://x/bare.mp3",
+        "title": None,
+        "source": "url",
+    }
+    assert "embedded_from" not in hit
+    sink.close()
+    again = MilvusSink(target, model_name="m", dim=8)  # read back from the stored schema
+    assert again.nullable is sink.nullable
+    assert again.search(bare.embedding, 1)[0]["media"]["title"] is None
+    again.close()
+
+
+@pytest.mark.parametrize(
+    ("version", "nullable", "scalar_index"),
+    [
+        ("milvus_lite-3.2.2", True, "INVERTED"),
+        ("v2.6.1", True, "INVERTED"),
+        ("v2.5.0", True, "INVERTED"),
+        ("v2.4.23", False, "INVERTED"),
+        ("v2.3.5-lite", False, "Trie"),
+        ("3.0.0-beta", True, "INVERTED"),
+        ("dev-build", True, "INVERTED"),
+    ],
+)
+def test_features_follow_the_server_version(
+    version: str, nullable: bool, scalar_index: str
+) -> None:
+    assert features(version) == (nullable, scalar_index)
 
 
 def test_default_lite_index_searches_exactly_and_counts_unflushed_writes(tmp_path: Path) -> None:
@@ -80,12 +151,11 @@ def test_default_lite_index_searches_exactly_and_counts_unflushed_writes(tmp_pat
         sink.close()
 
 
-def test_refuses_another_model_or_dimension(tmp_path: Path) -> None:
-    path = str(tmp_path / "a.db")
-    contract.check_refuses_another_model(MilvusSink, path)
+def test_refuses_another_model_or_dimension(target: str) -> None:
+    contract.check_refuses_another_model(MilvusSink, target)
     # Another model under another collection prefix is fine.
     other = load_settings({"milvus": {"collection_prefix": "m3"}}, None, [SECTION])
-    MilvusSink(path, model_name="marengo3.0", dim=512, settings=other).close()
+    MilvusSink(target, model_name="marengo3.0", dim=512, settings=other).close()
 
 
 def test_refuses_a_collection_it_did_not_make(tmp_path: Path) -> None:
@@ -134,38 +204,10 @@ def test_collection_prefix_is_a_setting(tmp_path: Path) -> None:
         load_settings({"milvus": {"collection_prefix": "no spaces"}}, None, [SECTION])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A Milvus protocol server on a free 127.0.0.1 port (milvus-lite's standalone server)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data = tmp_path_factory.mktemp("milvus-server")
-    argv = [sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data)]
-    proc = subprocess.Popen(
-        [*argv, "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the Milvus Lite server did not start") from None
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
 def test_server_uri_same_code_state_under_cache_dir(
-    server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    empty_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    server = empty_server
     monkeypatch.setenv("MILVUS_TOKEN", TOKEN)
     settings = load_settings({"cache_dir": str(tmp_path / "cache")}, None, [SECTION])
     token = settings.milvus.token  # type: ignore[attr-defined]
@@ -227,4 +269,23 @@ def test_ingest_twice_then_search(tmp_path: Path, tools: None, vtembed) -> None:
 
     contract.check_ingest_twice_then_search(
         vtembed, tmp_path / "media", f"milvus:{db}", stored_rows
+    )
+
+
+def test_ingest_twice_then_search_on_a_server(
+    empty_server: str, tmp_path: Path, tools: None, vtembed
+) -> None:  # type: ignore[no-untyped-def]
+    """The same CLI run on the server; search there needs no wait for the ingest to let go."""
+
+    def stored_rows() -> int:
+        assert MilvusSink.stored_model(empty_server) == ("all-MiniLM-L6-v2", 384)
+        handle = MilvusSink.open_for_search(empty_server, model_name="all-MiniLM-L6-v2", dim=384)
+        try:
+            assert not handle.nullable  # the 2.3 server: placeholders, read back as missing
+            return handle.rows()
+        finally:
+            handle.close()
+
+    contract.check_ingest_twice_then_search(
+        vtembed, tmp_path / "media", f"milvus:{empty_server}", stored_rows
     )
