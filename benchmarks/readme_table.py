@@ -1,6 +1,7 @@
-"""The README's benchmark table, rendered from benchmarks/results/*.json and nothing else, so the
-figures people read are the figures a run wrote (tests/unit/test_readme_benchmarks.py fails when
-they part ways). `make bench` rewrites the table after its runs.
+"""The README's benchmark tables (the main one, and the sinks at 100 000 records), rendered from
+benchmarks/results/*.json and nothing else, so the figures people read are the figures a run
+wrote (tests/unit/test_readme_benchmarks.py fails when they part ways). `make bench` rewrites the
+tables after its runs.
 
     .venv/bin/python benchmarks/readme_table.py [--check]
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +24,8 @@ from benchmarks.results_file import RESULTS  # noqa: E402
 README = ROOT / "README.md"
 BEGIN = "<!-- benchmark table: written by benchmarks/readme_table.py from benchmarks/results -->"
 END = "<!-- end of benchmark table -->"
+SINKS_BEGIN = "<!-- sink table: written by benchmarks/readme_table.py from benchmarks/results -->"
+SINKS_END = "<!-- end of sink table -->"
 X = "\N{MULTIPLICATION SIGN}"  # "1.12" followed by it reads "1.12 times"
 Result = dict[str, Any]
 
@@ -101,6 +105,70 @@ def load(folder: Path = RESULTS) -> dict[str, Result]:
     return {name: json.loads((folder / f"{name}.json").read_text()) for name in sorted(names)}
 
 
+def load_sinks(folder: Path = RESULTS) -> Result:
+    return json.loads((folder / "sinks.json").read_text())
+
+
+def _count(n: float) -> str:
+    return f"{round(n):,}".replace(",", "\N{NO-BREAK SPACE}")
+
+
+def _store(r: Result) -> str:
+    if r["sink"] == "milvus-server":
+        found = re.search(r"\d+\.\d+\.\d+", r["server"])  # "Milvus v2.3.5-lite": 2.3.5
+        version = found[0] if found else r["server"]
+        return f"milvus (Milvus {version} server, {r['settings']['index_type']})"
+    return {"jsonl": "jsonl (baseline)", "milvus": "milvus (Lite)"}.get(r["sink"], r["sink"])
+
+
+def _sink_row(r: Result, targets: Result, baseline: str) -> list[str]:
+    if "error" in r:
+        return [_store(r), str(r["dim"]), f"failed: {r['error']}", "", "", "", ""]
+    p50, p95 = r["search_p50_ms"], r["search_p95_ms"]
+    if r["sink"] == baseline:
+        upsert, search, verdict = "(skips ids it holds)", f"{p50 / 1000:.1f} s", ""
+        search += f" ({r['queries']} quer{'y' if r['queries'] == 1 else 'ies'})"
+    else:
+        upsert = (
+            f"{_count(r['upsert_rows_per_sec'])} · {_count(r['upsert_same_handle_rows_per_sec'])}"
+        )
+        search = f"{p50:.1f} / {p95:.1f} ms"
+        fast = p50 < targets["search_p50_ms"]
+        quick = r["upsert_rows_per_sec"] >= targets["upsert_rows_per_sec"]
+        missed = [what for what, ok in (("search", fast), ("upsert", quick)) if not ok]
+        verdict = ", ".join(f"{what} **missed**" for what in missed) or "met"
+    return [
+        _store(r),
+        str(r["dim"]),
+        _count(r["ingest_rows_per_sec"]),
+        upsert,
+        search,
+        f"{r['recall_at_10']:.2f}",
+        verdict,
+    ]
+
+
+def render_sinks(result: Result, baseline: str = "jsonl") -> str:
+    """One row per store and dimension, in the order the run measured them."""
+    targets = result["targets"]
+    lines = [
+        "| store | dims | ingest rows/s | upsert rows/s (next run · same handle) "
+        "| search p50 / p95 | recall@10 | targets |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    rows = sorted(result["results"], key=lambda r: r["dim"])
+    lines += ["| " + " | ".join(_sink_row(r, targets, baseline)) + " |" for r in rows]
+    lines += [
+        "",
+        f"Targets: search p50 under {targets['search_p50_ms']:g} ms, upserts of at least "
+        f"{_count(targets['upsert_rows_per_sec'])} rows/s (the next run's). "
+        f"{result['cores']} cores; load average {result['load_avg_1m_before']:g} at the start, "
+        f"{result['load_avg_1m_after']:g} at the end. Command: "
+        f"`.venv/bin/python {result['command']}`.",
+    ]
+    return "\n".join(lines)
+
+
 def render(results: dict[str, Result]) -> str:
     lines = ["| what | figure | target | command |", "|---|---|---|---|"]
     for name, row in ROWS:
@@ -115,23 +183,23 @@ def render(results: dict[str, Result]) -> str:
     return "\n".join(lines)
 
 
-def _bounds(readme: str) -> tuple[int, int]:
+def _bounds(readme: str, begin: str, end: str) -> tuple[int, int]:
     try:
-        start = readme.index(BEGIN) + len(BEGIN)
-        return start, readme.index(END, start)
+        start = readme.index(begin) + len(begin)
+        return start, readme.index(end, start)
     except ValueError:
-        raise SystemExit(f"{README}: the benchmark table markers are missing") from None
+        raise SystemExit(f"{README}: the table markers {begin} … {end} are missing") from None
 
 
-def table_in(readme: str) -> str:
+def table_in(readme: str, begin: str = BEGIN, end: str = END) -> str:
     """The rendered part of the README, between the markers."""
-    start, end = _bounds(readme)
-    return readme[start:end].strip("\n")
+    start, stop = _bounds(readme, begin, end)
+    return readme[start:stop].strip("\n")
 
 
-def with_table(readme: str, table: str) -> str:
-    start, end = _bounds(readme)
-    return f"{readme[:start]}\n{table}\n{readme[end:]}"
+def with_table(readme: str, table: str, begin: str = BEGIN, end: str = END) -> str:
+    start, stop = _bounds(readme, begin, end)
+    return f"{readme[:start]}\n{table}\n{readme[stop:]}"
 
 
 def main() -> None:
@@ -139,13 +207,15 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help="exit 1 if the README differs")
     args = parser.parse_args()
     text = README.read_text(encoding="utf-8")
-    table = render(load())
+    tables = ((render(load()), BEGIN, END), (render_sinks(load_sinks()), SINKS_BEGIN, SINKS_END))
     if args.check:
-        if table_in(text) != table:
-            raise SystemExit("README.md: the benchmark table differs from benchmarks/results")
+        if any(table_in(text, begin, end) != table for table, begin, end in tables):
+            raise SystemExit("README.md: a benchmark table differs from benchmarks/results")
         return
-    README.write_text(with_table(text, table), encoding="utf-8")
-    print(table)
+    for table, begin, end in tables:
+        text = with_table(text, table, begin, end)
+        print(table)
+    README.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ from vtembed.plugins.sinks.milvus_connect import Where
 from vtembed.settings import PluginSection, Settings, default_cache_dir
 from vtembed.sink import Sink
 
-BATCH = 500  # rows per upsert and ids per `id in [...]` look-up
+BATCH = 1000  # rows per upsert and ids per `id in [...]` look-up
 MAX_TOP_K = 16384  # Milvus refuses a larger limit
 LITE_IVF_LISTS = 128
 """Lists in a Lite IVF_FLAT index (its default; Lite drops build parameters sent by pymilvus 3).
@@ -97,6 +97,8 @@ class MilvusSink(Sink):
         """Whether the collection stores nulls (servers before Milvus 2.5 store placeholders)."""
         self._lock: TextIO | None = None
         self._wrote = False
+        self._media_written: set[str] = set()
+        """Media ids this handle wrote or deleted: reading their ids must wait for those writes."""
         self._unflushed = False
         if writer:
             self._take_lock()
@@ -177,13 +179,14 @@ class MilvusSink(Sink):
         rows = list(by_id.values())
         if not self.nullable:
             rows = [schema.with_placeholders(row) for row in rows]
-        known = self._existing_ids(list(by_id))
+        media = {record.media["id"] for record in records}
+        known = self._existing_ids(list(by_id), media)
         with milvus_connect.calling(self.where, "upsert"):
             for start in range(0, len(rows), BATCH):
                 self.client.upsert(
                     self.collection, rows[start : start + BATCH], timeout=self.timeout
                 )
-        self._written()
+        self._written(media)
         return len(by_id) - len(known)
 
     def delete_media(self, media_id: str) -> int:
@@ -192,7 +195,7 @@ class MilvusSink(Sink):
         if gone:
             with milvus_connect.calling(self.where, "delete"):
                 self.client.delete(self.collection, filter=_of(media_id), timeout=self.timeout)
-            self._written()
+            self._written({media_id})
             # A server answers a delete with a time that Session reads do not wait past (Milvus
             # 2.3 at least), so they would still count the rows: one Strong read waits until
             # the delete is applied, and every read after it sees that.
@@ -287,8 +290,9 @@ class MilvusSink(Sink):
         )
         self.exists, self.nullable = True, made.nullable
 
-    def _written(self) -> None:
+    def _written(self, media: set[str]) -> None:
         self._wrote = True
+        self._media_written |= media
         self._unflushed = self.where.lite is not None
 
     def _settle(self) -> None:
@@ -328,7 +332,14 @@ class MilvusSink(Sink):
             if self.exists:
                 self.client.load_collection(self.collection, timeout=self.timeout)
 
-    def _existing_ids(self, ids: list[str]) -> set[str]:
+    def _existing_ids(self, ids: list[str], media: set[str]) -> set[str]:
+        """Which of ids the collection holds. Record ids belong to their media item, so while
+        this handle has not written the item, no write of its own can hide one of them: then the
+        look-up need not wait for this handle's earlier writes to be applied (on a server, a
+        Session read after a write waits out a time tick, about 200 ms, for every write)."""
+        consistency = self.config.consistency
+        if consistency == "Session" and not media & self._media_written:
+            consistency = "Eventually"
         found: set[str] = set()
         with milvus_connect.calling(self.where, "reading ids"):
             for start in range(0, len(ids), BATCH):
@@ -336,7 +347,7 @@ class MilvusSink(Sink):
                     self.collection,
                     filter=schema.in_list("id", ids[start : start + BATCH]),
                     output_fields=["id"],
-                    consistency_level=self.config.consistency,
+                    consistency_level=consistency,
                     timeout=self.timeout,
                 )
                 found.update(row["id"] for row in rows)

@@ -46,3 +46,29 @@ def test_every_row_shows_the_command_that_produced_it() -> None:
     table = readme_table.render(results)
     for r in results.values():
         assert f"`.venv/bin/python {r['command']}`" in table
+
+
+def test_readme_sink_table_matches_its_result_file() -> None:
+    readme = readme_table.README.read_text(encoding="utf-8")
+    expected = readme_table.render_sinks(readme_table.load_sinks())
+    in_readme = readme_table.table_in(readme, readme_table.SINKS_BEGIN, readme_table.SINKS_END)
+    assert in_readme == expected, (
+        "README.md's sink table is stale: run .venv/bin/python benchmarks/readme_table.py"
+    )
+
+
+def _sink_row(p50: float, upsert: float) -> str:
+    result = copy.deepcopy(readme_table.load_sinks())
+    row = next(r for r in result["results"] if r["sink"] == "lancedb")
+    row.update(search_p50_ms=p50, upsert_rows_per_sec=upsert)
+    result["results"] = [row]
+    return readme_table.render_sinks(result).splitlines()[2]
+
+
+def test_a_sink_row_says_which_target_it_missed() -> None:
+    targets = readme_table.load_sinks()["targets"]
+    p50, upsert = targets["search_p50_ms"], targets["upsert_rows_per_sec"]
+    assert _sink_row(p50 - 1, upsert).endswith("| met |")
+    assert _sink_row(p50, upsert).endswith("| search **missed** |")
+    assert _sink_row(p50 - 1, upsert - 1).endswith("| upsert **missed** |")
+    assert "search **missed**, upsert **missed**" in _sink_row(p50 + 5, upsert - 1)
