@@ -83,9 +83,9 @@ def ingest(sink: Sink, archive: Archive) -> dict[str, float]:
 
 def upsert(open_sink: Callable[[], Sink], archive: Archive) -> dict[str, Any]:
     """Write every tenth item again (the same ids) through a handle that has not written them, as
-    the next ingest run does, UPSERT_RUNS times with a new handle each (keeping the fastest: a
-    server may still be indexing what the last run flushed); then once more through the last
-    handle, which has just written them. Rows/s of each."""
+    the next ingest run does, UPSERT_RUNS times with a new handle each (keeping the fastest: the
+    first after a large ingest ran at half speed or less on a server still busy with what that
+    ingest flushed); then once more through the last handle, which has just written them."""
     runs: list[int] = []
     for n in range(UPSERT_RUNS):
         sink = open_sink()
