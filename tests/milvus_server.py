@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import platform
+import shutil
 import socket
 import sys
 from collections.abc import Iterator
@@ -34,7 +35,8 @@ def missing() -> str | None:
 @contextlib.contextmanager
 def running(folder: Path) -> Iterator[str]:
     """Start the server with its data (and its unpacked binaries, about 250 MB) in folder; yield
-    its URI once it answers its health check."""
+    its URI once it answers its health check. The binaries go when it stops (pytest keeps the
+    folders of its last runs)."""
     from milvus import MilvusServer
 
     for port in FIXED_PORTS:
@@ -50,6 +52,7 @@ def running(folder: Path) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.listen_port}"
     finally:
         server.stop()
+        shutil.rmtree(folder / "bin", ignore_errors=True)
 
 
 def drop_collections(uri: str) -> None:
