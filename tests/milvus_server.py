@@ -32,8 +32,12 @@ def missing() -> str | None:
     return None
 
 
+ROOT_TOKEN = "root:Milvus"
+"""The root user and its default password, when the server is started with authorization."""
+
+
 @contextlib.contextmanager
-def running(folder: Path) -> Iterator[str]:
+def running(folder: Path, *, authorization: bool = False) -> Iterator[str]:
     """Start the server with its data (and its unpacked binaries, about 250 MB) in folder; yield
     its URI once it answers its health check. The binaries go when it stops (pytest keeps the
     folders of its last runs)."""
@@ -47,6 +51,7 @@ def running(folder: Path) -> Iterator[str]:
             )
     server = MilvusServer()
     server.set_base_dir(str(folder))
+    server.config.set("authorization_enabled", authorization)
     server.start()
     try:
         yield f"http://127.0.0.1:{server.listen_port}"
@@ -55,11 +60,11 @@ def running(folder: Path) -> Iterator[str]:
         shutil.rmtree(folder / "bin", ignore_errors=True)
 
 
-def drop_collections(uri: str) -> None:
+def drop_collections(uri: str, token: str = "") -> None:
     """Leave the server empty, so the next test or run starts from nothing."""
     from pymilvus import MilvusClient
 
-    client = MilvusClient(uri=uri)
+    client = MilvusClient(uri=uri, token=token)
     try:
         for name in client.list_collections():
             client.drop_collection(name)
