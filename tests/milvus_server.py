@@ -60,6 +60,18 @@ def running(folder: Path, *, authorization: bool = False) -> Iterator[str]:
         shutil.rmtree(folder / "bin", ignore_errors=True)
 
 
+def for_tests(folder: Path, *, authorization: bool = False) -> Iterator[str]:
+    """A pytest fixture's body: the server's URI while it runs, or the test skipped with the
+    reason this machine cannot run it."""
+    import pytest
+
+    reason = missing()
+    if reason:
+        pytest.skip(f"no Milvus server here: {reason}")
+    with running(folder, authorization=authorization) as uri:
+        yield uri
+
+
 def drop_collections(uri: str, token: str = "") -> None:
     """Leave the server empty, so the next test or run starts from nothing."""
     from pymilvus import MilvusClient

@@ -31,11 +31,7 @@ def rows(sink: Sink) -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real Milvus server, started once for this module (about 8 s)."""
-    reason = milvus_server.missing()
-    if reason:
-        pytest.skip(f"no Milvus server here: {reason}")
-    with milvus_server.running(tmp_path_factory.mktemp("milvus-server")) as uri:
-        yield uri
+    yield from milvus_server.for_tests(tmp_path_factory.mktemp("milvus-server"))
 
 
 @pytest.fixture

@@ -21,11 +21,7 @@ WRONG = "root:wrong-9c41e7"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    reason = milvus_server.missing()
-    if reason:
-        pytest.skip(f"no Milvus server here: {reason}")
-    with milvus_server.running(tmp_path_factory.mktemp("milvus-auth"), authorization=True) as uri:
-        yield uri
+    yield from milvus_server.for_tests(tmp_path_factory.mktemp("milvus-auth"), authorization=True)
 
 
 def test_the_token_opens_the_server_and_is_never_printed(
