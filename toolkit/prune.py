@@ -10,8 +10,9 @@ it; for a local file the question is asked of the file itself (a stat), since a 
 worse: it skips files that were named alone at ingest, an unreadable folder walks as empty, and a
 big folder takes long. So a source is asked only when the locator covers items that are not local
 files (feeds, URLs). A locator whose discovery fails keeps all it covers: an unreachable feed must
-not look like an empty one. A local path that no longer exists is not asked of any source (they
-refuse missing paths): everything under it is gone.
+not look like an empty one; only a source's word that the locator itself is gone (a URL answering
+404 or 410: `Failed.gone`) lets it go. A local path that no longer exists is not asked of any
+source (they refuse missing paths): everything under it is gone.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ class Look:
     """(item, why) for single items that could not be checked; they are kept."""
     missing: bool = False
     """The local path is gone, so everything under it is."""
+    gone: str = ""
+    """Why its source says the locator itself names nothing now; what it covers is gone."""
 
 
 def look(locator: str, rows: list[StateRow], registry: Registry, settings: Settings) -> Look:
@@ -134,7 +137,10 @@ def _discover(result: Look, registry: Registry, settings: Settings) -> None:
     found = discover([result.locator], registry, settings)
     for bad in found.failed:
         if bad.locator == result.locator:
-            result.failed = bad.reason
+            if bad.gone:
+                result.gone = bad.reason
+            else:
+                result.failed = bad.reason
             return
         # One thing under the locator could not be read: it is not gone, just unreadable.
         result.problems.append((bad.locator, bad.reason))

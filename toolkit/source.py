@@ -28,6 +28,9 @@ class Failed:
 
     locator: str
     reason: str
+    gone: bool = False
+    """The locator names nothing now, for sure (a URL answering 404 or 410): `prune` removes
+    what was stored from it. Leave it False for what may come back (a timeout, a 503)."""
 
 
 Found = MediaItem | Skipped | Failed

@@ -68,7 +68,7 @@ class UrlSource(Source):
         try:
             headers = _head(locator, section(self.settings, SECTION.name))
         except MediaError as exc:
-            yield Failed(locator, str(exc))
+            yield Failed(locator, str(exc), gone=isinstance(exc, _Gone))
             return
         yield item_for(locator, headers)
 
@@ -119,10 +119,14 @@ def _head(url: str, config: UrlSettings) -> httpx.Headers | None:
         return None
     try:
         if response.status_code in _GONE:
-            raise status_error(response) or MediaError(f"HTTP {response.status_code}")
+            raise _Gone(str(status_error(response)))
         return response.headers if response.is_success else None
     finally:
         response.close()
+
+
+class _Gone(MediaError):
+    """The server says the URL names nothing (404, 410)."""
 
 
 @hookimpl

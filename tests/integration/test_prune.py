@@ -178,7 +178,7 @@ def rss(server: MediaServer, *episodes: str) -> bytes:
     )
 
 
-def test_a_feed_or_url_that_fails_keeps_its_items(
+def test_a_feed_or_url_that_fails_keeps_its_items_and_a_url_answering_404_is_gone(
     clips: Path, tmp_path: Path, vtembed: Callable[..., Run]
 ) -> None:
     server = MediaServer().start()
@@ -195,11 +195,10 @@ def test_a_feed_or_url_that_fails_keeps_its_items(
         before = stored(spec)
 
         server.add("/feed.xml", Route(status=503))
-        server.add("/rain.wav", Route(status=404))
+        server.add("/rain.wav", Route(status=503))
         failed = vtembed("prune", feed, talk, "--sink", spec, "--yes", env=env)
         assert failed.code == 1, failed.text
         assert f"error: {feed}: cannot read the feed: HTTP 503" in failed.err
-        assert f"error: {talk}: HTTP 404" in failed.err
         assert "nothing to prune" in failed.out and stored(spec) == before
 
         server.add("/feed.xml", Route(rss(server, "dog.wav"), RSS_TYPE))  # car.wav dropped
@@ -207,6 +206,14 @@ def test_a_feed_or_url_that_fails_keeps_its_items(
         assert dropped.code == 0, dropped.text
         assert f"gone: {server.url('/car.wav')}" in dropped.out
         assert set(stored(spec)) == {server.url("/dog.wav"), talk}
+
+        server.add("/rain.wav", Route(status=404))
+        gone = vtembed("prune", talk, "--sink", spec, "--yes", env=env)
+        assert gone.code == 0, gone.text
+        assert f"{talk}: HTTP 404 Not Found, so what is stored from it is gone" in gone.out
+        assert f"gone: {talk} ({before[talk]} records)" in gone.out
+        assert set(stored(spec)) == {server.url("/dog.wav")}
+        assert talk not in state_uris(spec)
     finally:
         server.stop()
     after = stored(spec)

@@ -28,6 +28,7 @@ class ToyFeed(Source):
     name = "toyfeed"
     episodes: ClassVar[list[str]] = []
     broken: ClassVar[str] = ""
+    gone: ClassVar[bool] = False
 
     @classmethod
     def accepts(cls, locator: str) -> bool:
@@ -35,7 +36,7 @@ class ToyFeed(Source):
 
     def discover(self, locator: str) -> Iterator[Found]:
         if self.broken:
-            yield Failed(locator, self.broken)
+            yield Failed(locator, self.broken, gone=self.gone)
             return
         for name in self.episodes:
             yield episode(name)
@@ -50,7 +51,7 @@ def episode(name: str) -> MediaItem:
 
 @pytest.fixture
 def registry() -> Iterator[Registry]:
-    ToyFeed.episodes, ToyFeed.broken = [], ""
+    ToyFeed.episodes, ToyFeed.broken, ToyFeed.gone = [], "", False
     yield Registry(sources={"local": LocalSource, "toyfeed": ToyFeed})
 
 
@@ -123,6 +124,17 @@ def test_a_feed_that_cannot_be_read_keeps_everything(registry: Registry) -> None
     url = Look("https://cdn.example/ep2.mp3", [rows[1]])
     result = plan([checked, url])
     assert result.gone == [] and result.failed == [checked]
+
+
+def test_a_locator_its_source_says_is_gone_takes_what_it_covers(registry: Registry) -> None:
+    ToyFeed.broken, ToyFeed.gone = "HTTP 410 Gone", True
+    rows = [feed_row("ep1"), feed_row("ep2")]
+    checked = look(FEED, rows, registry, SETTINGS)
+    assert checked.gone == "HTTP 410 Gone" and not checked.failed
+    assert plan([checked]).gone == sorted(rows, key=lambda row: row.uri)
+    # Another locator that finds an episode keeps it.
+    found = Look("https://cdn.example/ep1.mp3", [rows[0]], present={rows[0].media_id})
+    assert plan([checked, found]).gone == [rows[1]]
 
 
 def test_local_files_are_gone_only_when_missing(tmp_path: Path, registry: Registry) -> None:

@@ -51,8 +51,8 @@ def prune(
     """Remove the records and state of media that no longer exist under the locators.
 
     Lists what is gone and asks first. A locator that cannot be checked now (an unreachable feed)
-    keeps everything it covers. Exit codes: 0 ok (also when nothing is gone), 1 some locator or
-    item could not be checked, 2 usage error.
+    keeps everything it covers; a URL that answers 404 or 410 is gone. Exit codes: 0 ok (also
+    when nothing is gone), 1 some locator or item could not be checked, 2 usage error.
     """
     app = app_context(ctx)
     settings = app.settings(sink=sink, limit=0, since="", **(section_flags or {}))
@@ -125,6 +125,8 @@ def _report_looks(found: Plan) -> None:
         elif one.missing:
             now = "matches nothing now" if is_glob(one.locator) else "does not exist"
             typer.echo(f"{one.locator}: {now}, so what is stored from it is gone")
+        elif one.gone:
+            typer.echo(f"{one.locator}: {one.gone}, so what is stored from it is gone")
     for item, why in found.problems:
         typer.echo(f"error: {item}: {why}; kept", err=True)
 
