@@ -156,6 +156,7 @@ class Stages:
         return build_records(planned, vectors, self.embedder)
 
     def write(self, item: MediaItem, records: Sequence[EmbeddingRecord]) -> int:
+        self.state.mark_writing(item)
         if self.sink.count(item.id):
             self.sink.delete_media(item.id)
         written = self.sink.write(records)

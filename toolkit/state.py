@@ -81,7 +81,7 @@ class RunState:
         return sink.count(item.id) == row[2]
 
     def rows(self) -> list[StateRow]:
-        """Every item recorded for this model, done or failed, by URI."""
+        """Every item recorded for this model (done, failed, or being written), by URI."""
         found = self.db.execute(
             "SELECT media_id, uri, origin, status, records FROM items WHERE model_name=?"
             " ORDER BY uri, media_id",
@@ -93,6 +93,12 @@ class RunState:
         self.db.execute(
             "DELETE FROM items WHERE media_id=? AND model_name=?", (media_id, self.model_name)
         )
+
+    def mark_writing(self, item: MediaItem) -> None:
+        """Recorded before an item's records go to the sink: a run killed during the write
+        leaves a row that is not done (so resume redoes the item) and by which prune finds
+        those records, since a sink cannot list the items it holds."""
+        self._put(item, "writing", 0, None)
 
     def mark_done(self, item: MediaItem, records: int) -> None:
         self._put(item, "done", records, None)

@@ -133,6 +133,51 @@ def test_prune_a_deleted_file_then_a_deleted_folder(
     assert stored(spec) == Counter() and state_uris(spec) == set()
 
 
+KILLED_AFTER_WRITE = """
+import os
+
+from vtembed import hookimpl
+from vtembed.plugins.sinks.jsonl import JsonlSink
+
+
+class KilledAfterWrite(JsonlSink):
+    scheme = "jsonl-killed"
+
+    def write(self, records):
+        written = super().write(records)  # appended and fsynced
+        os._exit(137)  # as a kill -9 would, before the run marks the item done
+
+
+@hookimpl
+def vtembed_register_sinks(register):
+    register(KilledAfterWrite)
+"""
+
+
+def test_records_of_a_run_killed_while_writing_are_pruned(
+    clips: Path, tmp_path: Path, vtembed: Callable[..., Run]
+) -> None:
+    """The state knows an item before its records reach the sink (the fault, a kill between
+    the two, is staged by a sink plugin that exits once its write is on disk)."""
+    media = tmp_path / "media"
+    media.mkdir()
+    dog = media / "dog.wav"
+    shutil.copy(clips / "dog.wav", dog)
+    (tmp_path / "killed_sink.py").write_text(KILLED_AFTER_WRITE)
+    env = {"PYTHONPATH": str(tmp_path), "VTEMBED_PLUGINS": "killed_sink"}
+    out = tmp_path / "e.jsonl"
+    killed = vtembed("ingest", str(media), "--sink", f"jsonl-killed:{out}", env=env)
+    assert killed.code == 137, killed.text
+    written = stored(f"jsonl:{out}")
+    assert written[dog.as_uri()] > 0 and state_uris(f"jsonl:{out}") == {dog.as_uri()}
+
+    dog.unlink()
+    pruned = vtembed("prune", str(media), "--sink", f"jsonl:{out}", "--yes")
+    assert pruned.code == 0, pruned.text
+    assert f"gone: {dog} ({written[dog.as_uri()]} records)" in pruned.out
+    assert stored(f"jsonl:{out}") == Counter() and state_uris(f"jsonl:{out}") == set()
+
+
 def test_asks_first_and_a_state_file_from_before_origin_still_works(
     clips: Path, tmp_path: Path, cache_dir: Path, vtembed: Callable[..., Run]
 ) -> None:
