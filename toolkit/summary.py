@@ -86,17 +86,20 @@ class RunSummary:
         now = "planned (dry run)" if dry_run else "done now"
         items = f"{total} item{plural}: {self.ok} {now}, {self.done_before} done before, "
         items += f"{self.failed} failed, {self.skipped} skipped"
-        hours = self.audio_seconds / 3600
-        speed = self.audio_seconds / self.wall_seconds if self.wall_seconds else 0.0
         written = f"{self.records_written} records written to {sink}"
-        lines = [
-            items,
-            "no records written (dry run)" if dry_run else written,
-            f"{hours:.2f} h of audio in {_clock(self.wall_seconds)} ({speed:.1f}x real time)",
-        ]
+        lines = [items, "no records written (dry run)" if dry_run else written, self._pace()]
         if self.ok == 0 and self.failed == 0:
             lines.insert(0, "nothing new: every item was already done")
         return lines
+
+    def _pace(self) -> str:
+        """Hours of audio and how many times real time; a run that processed no audio (all
+        done before, or all failed) has no speed to show, only its wall time."""
+        if not self.audio_seconds:
+            return f"no audio processed, {_clock(self.wall_seconds)} in all"
+        hours = self.audio_seconds / 3600
+        speed = self.audio_seconds / self.wall_seconds if self.wall_seconds else 0.0
+        return f"{hours:.2f} h of audio in {_clock(self.wall_seconds)} ({speed:.1f}x real time)"
 
 
 def _clock(seconds: float) -> str:

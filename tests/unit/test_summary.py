@@ -1,0 +1,29 @@
+"""The end-of-run lines a person reads: counts, records, and a speed only when there is one."""
+
+from __future__ import annotations
+
+from vtembed.summary import RunSummary
+
+
+def test_a_run_with_audio_says_how_fast() -> None:
+    summary = RunSummary("local", "m", ok=2, records_written=9)
+    summary.audio_seconds, summary.wall_seconds = 1800.0, 600.0
+    assert summary.lines("jsonl:e.jsonl") == [
+        "2 items: 2 done now, 0 done before, 0 failed, 0 skipped",
+        "9 records written to jsonl:e.jsonl",
+        "0.50 h of audio in 10m00s (3.0x real time)",
+    ]
+
+
+def test_a_rerun_with_nothing_new_shows_no_speed() -> None:
+    summary = RunSummary("local", "m", done_before=3, wall_seconds=0.43)
+    lines = summary.lines("jsonl:e.jsonl")
+    assert lines[0] == "nothing new: every item was already done"
+    assert lines[-1] == "no audio processed, 0.4s in all"
+    assert not any("real time" in line for line in lines)
+
+
+def test_nothing_found_is_one_line() -> None:
+    summary = RunSummary("local", "m", skipped=2)
+    found = summary.lines("jsonl:e.jsonl")
+    assert found == ["nothing to do: no media found (2 other files skipped)"]
