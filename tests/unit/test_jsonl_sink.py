@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.record_factory import make_record
-from vtembed.errors import UsageError
+from vtembed.errors import MediaError, UsageError
 from vtembed.models import EmbeddingRecord, MediaItem
 from vtembed.plugins.sinks.jsonl import JsonlSink
 from vtembed.state import RunState
@@ -94,3 +95,31 @@ def test_state_trusts_the_sink_not_its_memory(tmp_path: Path) -> None:
     assert not state.is_done(item, reopened)
     state.mark_failed(item, "boom")
     assert not state.is_done(item, reopened)
+
+
+def test_float32_vectors_are_written_short_and_read_back_exactly(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    rng = np.random.default_rng(3)
+    narrow = rng.standard_normal(384).astype(np.float32)
+    wide = [0.1, 1 / 3, -2.5e-300]  # float64 values no float32 holds
+    sink = JsonlSink(str(path), model_name="m", dim=384)
+    sink.write([make_record("a", 0, narrow.tolist())])
+    sink.close()
+    line = path.read_text()
+    assert np.array_equal(np.asarray(json.loads(line)["embedding"], dtype=np.float32), narrow)
+    digits = [len(x.strip("-").replace("0.", "", 1)) for x in line.split("[")[1].split(",")]
+    assert max(digits) <= 12 < len(repr(float(narrow[0])))  # float32's digits, not float64's
+    other = tmp_path / "wide.jsonl"
+    sink = JsonlSink(str(other), model_name="m", dim=3)
+    sink.write([make_record("b", 0, wide)])
+    sink.close()
+    assert lines(other)[0]["embedding"] == wide
+
+
+def test_a_vector_with_nan_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    path = tmp_path / "e.jsonl"
+    sink = JsonlSink(str(path), model_name="m", dim=2)
+    bad = make_record("a", 1, [0.5, float("nan")])
+    with pytest.raises(MediaError, match=f"record {bad.id}: its embedding holds NaN"):
+        sink.write([make_record("a", 0, [0.5, 0.5]), bad])
+    assert not path.exists() and sink.count("a") == 0
