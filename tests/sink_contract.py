@@ -127,6 +127,8 @@ def check_refuses_another_model(sink_cls: type[Sink], target: str) -> None:
         sink_cls(target, model_name="Marengo-retrieval-2.7", dim=1024)
     with pytest.raises(UsageError, match=r"\(384 dims\), not all-MiniLM-L6-v2 \(8 dims\)"):
         sink_cls(target, model_name="all-MiniLM-L6-v2", dim=8)
+    with pytest.raises(UsageError, match=r"holds all-MiniLM-L6-v2 \(384 dims\), not other \(384"):
+        sink_cls(target, model_name="other", dim=384)  # same dimension, another model
     sink_cls(target, model_name="all-MiniLM-L6-v2", dim=384).close()  # refusals let go
 
 

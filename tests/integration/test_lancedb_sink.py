@@ -1,131 +1,58 @@
-"""The LanceDB sink: idempotent upserts, one model per database, cosine search with filters."""
+"""The LanceDB sink: the sink contract (idempotent upserts, one model per database, cosine search
+with filters, the CLI end to end), then what is LanceDB's own: table names, the vector index and
+compaction."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests import media_factory as mf
+from tests import sink_contract as contract
 from tests.record_factory import make_record
-from tests.sink_contract import unit
+from tests.sink_contract import rec
 from vtembed.errors import UsageError
 from vtembed.models import EmbeddingRecord
 from vtembed.plugins.sinks.lancedb import SECTION, LanceDbSink, table_name
 from vtembed.plugins.sinks.lancedb_index import SMALL_FRAGMENTS, vector_index
 from vtembed.settings import load_settings
+from vtembed.sink import Sink
 
 
-def rec(
-    media: str, start: float, dim: int = 8, model: str = "m", modality: str = "text"
-) -> EmbeddingRecord:
-    return make_record(
-        media,
-        start,
-        unit(dim),
-        model=model,
-        modality=modality,
-        title=f"title {media}",  # type: ignore[arg-type]
-    )
-
-
-def rows(sink: LanceDbSink) -> int:
+def rows(sink: Sink) -> int:
+    assert isinstance(sink, LanceDbSink)
     return 0 if sink.table is None else sink.table.count_rows()
 
 
 @pytest.mark.parametrize("dim", [8, 384])
 def test_writes_are_idempotent_and_counted(tmp_path: Path, dim: int) -> None:
     path = tmp_path / "out" / "a.lance"
-    a0, a1, b0 = rec("a", 0, dim), rec("a", 1, dim), rec("b", 0, dim)
+    contract.check_idempotent_writes(LanceDbSink, str(path), dim, rows)
     sink = LanceDbSink(str(path), model_name="m", dim=dim)
-    assert sink.count("a") == 0
-    assert sink.write([a0, a1]) == 2
-    assert sink.write([a1, b0, b0]) == 1
-    assert rows(sink) == 3
+    assert sink.table_name == table_name("embeddings", "m") == "embeddings_m"
+    assert sink.table.schema.field("vector").type.list_size == dim
+    assert sink.state_path == path.with_name("a.lance.state.sqlite")
     sink.close()
-    again = LanceDbSink(str(path), model_name="m", dim=dim)
-    assert again.write([a0, a1, b0]) == 0
-    assert rows(again) == 3
-    assert (again.count("a"), again.count("b"), again.count("c")) == (2, 1, 0)
-    assert again.table_name == table_name("embeddings", "m") == "embeddings_m"
-    assert again.table.schema.field("vector").type.list_size == dim
-    assert again.state_path == path.with_name("a.lance.state.sqlite")
-    again.close()
     with pytest.raises(UsageError, match="table_prefix"):
         load_settings({"lancedb": {"table_prefix": "no spaces"}}, None, [SECTION])
 
 
 def test_delete_media_removes_only_that_item(tmp_path: Path) -> None:
-    sink = LanceDbSink(str(tmp_path / "a.lance"), model_name="m", dim=8)
-    assert sink.delete_media("a") == 0
-    sink.write([rec("a", 0), rec("b", 0), rec("a", 1)])
-    assert sink.delete_media("a") == 2
-    assert (sink.count("a"), sink.count("b"), rows(sink)) == (0, 1, 1)
-    assert sink.write([rec("a", 0)]) == 1
-    sink.close()
+    contract.check_delete_media(LanceDbSink, str(tmp_path / "a.lance"), rows)
 
 
-def test_search_finds_the_exact_vector_first_with_filters(tmp_path: Path) -> None:
-    path = tmp_path / "a.lance"
-    sink = LanceDbSink(str(path), model_name="m", dim=384)
-    records = [
-        rec(m, s, 384, modality=mod) for m in "abc" for s in range(4) for mod in ("text", "audio")
-    ]
-    sink.write(records)
-    sink.close()
-    target = records[5]
-    handle = LanceDbSink.open_for_search(str(path), model_name="m", dim=384)
-    hits = handle.search(target.embedding, 5)
-    assert len(hits) == 5
-    assert hits[0]["id"] == target.id and hits[0]["score"] == pytest.approx(1.0, abs=1e-5)
-    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
-    stored = {k: v for k, v in target.to_json().items() if k != "embedding"}
-    assert {k: v for k, v in hits[0].items() if k != "score"} == stored
-    assert all("vector" not in h and "embedding" not in h and "_distance" not in h for h in hits)
-    # Scaling the query does not change cosine scores.
-    scaled = handle.search([x * 3 for x in target.embedding], 1)
-    assert scaled[0]["id"] == target.id
-
-    audio = handle.search(target.embedding, 100, {"modality": "audio"})
-    assert len(audio) == 12 and {h["modality"] for h in audio} == {"audio"}
-    only_b = handle.search(target.embedding, 100, {"media_id": "b"})
-    assert len(only_b) == 8 and {h["media"]["id"] for h in only_b} == {"b"}
-    by_uri = handle.search(target.embedding, 100, {"media_uri": "file:///c", "modality": "text"})
-    assert len(by_uri) == 4 and {(h["media"]["id"], h["modality"]) for h in by_uri} == {
-        ("c", "text")
-    }
-    assert handle.search(target.embedding, 3, {"media_id": "it's not there"}) == []
-    with pytest.raises(UsageError, match="open for search only"):
-        handle.write([rec("z", 0, 384)])
-    handle.close()
+def test_search_scores_are_cosine_best_first_with_filters(tmp_path: Path) -> None:
+    contract.check_search(LanceDbSink, str(tmp_path / "a.lance"))
 
 
 def test_refuses_another_model_or_dimension(tmp_path: Path) -> None:
-    path = tmp_path / "a.lance"
-    sink = LanceDbSink(str(path), model_name="all-MiniLM-L6-v2", dim=384)
-    sink.write([rec("a", 0, 384, model="all-MiniLM-L6-v2")])
-    sink.close()
-    with pytest.raises(UsageError, match=r"all-MiniLM-L6-v2 \(384 dims\).*Marengo-retrieval-2.7"):
-        LanceDbSink(str(path), model_name="Marengo-retrieval-2.7", dim=1024)
-    with pytest.raises(UsageError, match=r"holds all-MiniLM-L6-v2 \(384 dims\), not other"):
-        LanceDbSink(str(path), model_name="other", dim=384)
-    with pytest.raises(UsageError, match=r"\(384 dims\), not all-MiniLM-L6-v2 \(8 dims\)"):
-        LanceDbSink(str(path), model_name="all-MiniLM-L6-v2", dim=8)
-    # The refusal released the lock: the right model still opens.
-    LanceDbSink(str(path), model_name="all-MiniLM-L6-v2", dim=384).close()
+    contract.check_refuses_another_model(LanceDbSink, str(tmp_path / "a.lance"))
 
 
 def test_stored_model_and_one_writer(tmp_path: Path) -> None:
-    path = tmp_path / "a.lance"
-    assert LanceDbSink.stored_model(str(path)) is None
-    sink = LanceDbSink(str(path), model_name="Marengo-retrieval-2.7", dim=8)
-    assert LanceDbSink.stored_model(str(path)) is None  # nothing stored yet
-    with pytest.raises(UsageError, match="in use"):
-        LanceDbSink(str(path), model_name="Marengo-retrieval-2.7", dim=8)
-    sink.write([rec("a", 0, model="Marengo-retrieval-2.7")])
-    assert LanceDbSink.stored_model(str(path)) == ("Marengo-retrieval-2.7", 8)
+    sink = contract.check_stored_model_and_one_writer(LanceDbSink, str(tmp_path / "a.lance"))
+    assert isinstance(sink, LanceDbSink)
     assert sink.table_name == "embeddings_Marengo_retrieval_2_7"
     sink.close()
 
@@ -141,36 +68,19 @@ def test_table_prefix_is_a_setting(tmp_path: Path) -> None:
 
 
 def test_ingest_twice_then_search(tmp_path: Path, tools: None, vtembed) -> None:  # type: ignore[no-untyped-def]
-    media = tmp_path / "media"
-    dog = mf.speech_media(media, "dog walk", "wav", text=mf.DEMO_TEXT)
     db = tmp_path / "a.lance"
-    first = vtembed("ingest", str(dog), "--sink", f"lancedb:{db}")
-    assert first.code == 0, first.text
-    stored = LanceDbSink.stored_model(str(db))
-    assert stored == ("all-MiniLM-L6-v2", 384)
 
     def stored_rows() -> int:
-        handle = LanceDbSink.open_for_search(str(db), model_name=stored[0], dim=stored[1])
+        assert LanceDbSink.stored_model(str(db)) == ("all-MiniLM-L6-v2", 384)
+        handle = LanceDbSink.open_for_search(str(db), model_name="all-MiniLM-L6-v2", dim=384)
         try:
-            return handle.table.count_rows()
+            return rows(handle)
         finally:
             handle.close()
 
-    count = stored_rows()
-    assert count > 0
-    second = vtembed("ingest", str(dog), "--sink", f"lancedb:{db}")
-    assert second.code == 0, second.text
-    assert "done before" in second.text
-    assert stored_rows() == count
-    run = vtembed(
-        "search", "a person crossing the road with a dog", "--sink", f"lancedb:{db}", "--json"
+    contract.check_ingest_twice_then_search(
+        vtembed, tmp_path / "media", f"lancedb:{db}", stored_rows
     )
-    assert run.code == 0, run.text
-    hits = json.loads(run.out)
-    assert hits and hits[0]["media"]["title"] == "dog walk"
-    assert hits[0]["media"]["uri"] == dog.resolve().as_uri()
-    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
-    assert all("vector" not in h and "embedding" not in h for h in hits)
 
 
 def indexed_sink(path: Path, **index: object) -> LanceDbSink:
