@@ -226,8 +226,11 @@ class LanceDbSink(Sink):
 
 
 def _lancedb() -> Any:
-    # LanceDB's Rust core logs warnings such as "no existing dataset, it will be created" to
-    # stderr on normal use; keep them out of vtembed's output unless the user asks for them.
+    # LanceDB's Rust core logs warnings to stderr on normal use (a refreshed index logs "partition
+    # index is 3 but the number of partitions is 1, skip loading it" five times at 100,000
+    # records; results are exact all the same); keep them out of vtembed's output unless the user
+    # sets its logger (LANCEDB_LOG; LANCE_LOG is the lance library's own).
+    os.environ.setdefault("LANCEDB_LOG", "error")
     os.environ.setdefault("LANCE_LOG", "error")
     import lancedb
 
