@@ -28,6 +28,10 @@ class Embedder(ABC):
     batch_size: ClassVar[int] = 32
     audio_embedded_from: ClassVar[str | None] = None
     """"transcript" when audio vectors are computed from the segment's transcript, not its sound."""
+    uploads_audio: ClassVar[bool] = False
+    """True when the embedder sends a segment's sound itself: the overlapped pipeline then hands
+    out audio segments with their decoded samples (`AudioSegment.samples`), which
+    `vtembed.media.encode_flac` turns into FLAC without cutting the file with ffmpeg again."""
     settings_section: ClassVar[PluginSection | None] = None
     """The plugin's own settings table, if it has one (`[name]` in TOML, `--name-key` flags)."""
 

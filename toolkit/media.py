@@ -6,6 +6,7 @@ memory a file needs is set by the window length, never by the file's length.
 
 from __future__ import annotations
 
+import io
 import logging
 import tempfile
 import threading
@@ -142,6 +143,24 @@ def encode_segment(path: str, audio_stream: int, start_sec: float, end_sec: floa
                 f"cannot cut audio {start_sec:.1f}-{end_sec:.1f} s ({_last_line(exc.stderr)})"
             ) from None
         return out.read_bytes()
+
+
+def encode_flac(samples: np.ndarray) -> bytes:
+    """Decoded 16 kHz mono samples as a 16-bit FLAC, in this process (PyAV, which faster-whisper
+    brings): the same file `encode_segment` makes, without an ffmpeg process that seeks into the
+    media and decodes the span a second time (about 7 ms for 10 s of audio). The FLAC is muxed
+    into a seekable buffer, so its header carries the duration."""
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="flac") as out:
+        stream = out.add_stream("flac", rate=SAMPLE_RATE, layout="mono")
+        planar = np.ascontiguousarray(samples, dtype=np.float32).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(planar, format="flt", layout="mono")
+        frame.sample_rate = SAMPLE_RATE
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            out.mux(packet)
+    return buffer.getvalue()
 
 
 def audio_segments(info: MediaInfo, duration_sec: float, segment_sec: float) -> list[AudioSegment]:

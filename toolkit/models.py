@@ -7,7 +7,7 @@ plugin author can read this one file and know the whole data model.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 Modality = Literal["text", "audio"]
@@ -64,6 +64,13 @@ class AudioSegment:
     """What was said inside the span (filled in after transcription)."""
     media_uri: str = ""
     """The item's URI, for embedders that can fetch remote media themselves (`audio_url`)."""
+    samples: Any = field(default=None, repr=False, compare=False)
+    """The span's decoded audio (16 kHz mono float32 numpy samples) for an embedder that uploads
+    audio (`Embedder.uploads_audio`), while the overlapped pipeline still has it; else None.
+    Dropped once the segment has been embedded, so an item's segments never hold all its audio."""
+
+    def without_samples(self) -> AudioSegment:
+        return self if self.samples is None else replace(self, samples=None)
 
 
 @dataclass(frozen=True)

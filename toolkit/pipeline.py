@@ -93,6 +93,7 @@ class Stages:
         )
         planner = ItemPlanner(item, info, self.embedder, self.settings.max_pause_sec)
         for window in windows:
+            planner.feed(window)
             for words in self.transcriber.window_groups(window, self._progress(item, stop)):
                 # Whisper's words come in time order: none still to come starts earlier.
                 inputs = planner.add(words, words[-1].start_sec)

@@ -10,27 +10,43 @@ segment's text is the words whose midpoint lies inside it (`Transcript.words_bet
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import replace
+
+import numpy as np
 
 from vtembed.chunking import ChunkStream
 from vtembed.clip_tokens import get_counter
 from vtembed.embedder import Embeddable, Embedder
-from vtembed.media import audio_segments
+from vtembed.media import SAMPLE_RATE, PcmWindow, audio_segments
 from vtembed.models import AudioSegment, MediaInfo, MediaItem, Word
 
 
 class SegmentStream:
     """Back-to-back audio segments with their spoken text, each handed out once audio up to its
-    end has been transcribed; only the words of segments not yet handed out are kept."""
+    end has been transcribed; only the words of segments not yet handed out are kept.
 
-    def __init__(self, info: MediaInfo, segment_sec: float, media_uri: str) -> None:
+    With `keep_audio`, each segment also carries its samples, sliced from the decoded windows it
+    is `feed` (copied, so a queued segment holds 10 s of audio, not a whole window); a window is
+    let go once every segment over it is out."""
+
+    def __init__(
+        self, info: MediaInfo, segment_sec: float, media_uri: str, keep_audio: bool = False
+    ) -> None:
         self.info = info
         self.segment_sec = segment_sec
         self.media_uri = media_uri
+        self.keep_audio = keep_audio
         self._words: list[Word] = []
+        self._windows: deque[PcmWindow] = deque()
         self._index = 0
         self._start = 0.0
+
+    def feed(self, window: PcmWindow) -> None:
+        """The next decoded window (windows come back to back), before its words are added."""
+        if self.keep_audio:
+            self._windows.append(window)
 
     def add(self, words: Sequence[Word], reached_sec: float) -> list[AudioSegment]:
         """`reached_sec`: transcription is complete up to here (no later word starts before)."""
@@ -52,9 +68,23 @@ class SegmentStream:
         segment = AudioSegment(
             self._index, round(self._start, 3), end_sec, self.info.path, self.info.audio_stream
         )
+        samples = self._take(self._start, end_sec) if self.keep_audio else None
         self._index += 1
         self._start = end_sec
-        return replace(segment, text=text, media_uri=self.media_uri)
+        return replace(segment, text=text, media_uri=self.media_uri, samples=samples)
+
+    def _take(self, start_sec: float, end_sec: float) -> np.ndarray:
+        """A copy of the samples in [start, end); windows wholly before `end` are let go."""
+        first, last = round(start_sec * SAMPLE_RATE), round(end_sec * SAMPLE_RATE)
+        pieces = []
+        for window in self._windows:
+            lo = max(first, window.start_sample) - window.start_sample
+            hi = min(last, window.start_sample + len(window.samples)) - window.start_sample
+            if lo < hi:
+                pieces.append(window.samples[lo:hi])
+        while self._windows and _end(self._windows[0]) <= last:
+            self._windows.popleft()
+        return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
 
 
 class ItemPlanner:
@@ -69,7 +99,12 @@ class ItemPlanner:
             count=get_counter().count,
             max_pause_sec=max_pause_sec,
         )
-        self.segments = SegmentStream(info, embedder.audio_segment_sec, item.uri)
+        self.segments = SegmentStream(
+            info, embedder.audio_segment_sec, item.uri, keep_audio=embedder.uploads_audio
+        )
+
+    def feed(self, window: PcmWindow) -> None:
+        self.segments.feed(window)
 
     def add(self, words: Sequence[Word], reached_sec: float) -> list[Embeddable]:
         found = [*self.chunks.add(words), *self.segments.add(words, reached_sec)]
@@ -78,6 +113,10 @@ class ItemPlanner:
     def finish(self, duration_sec: float) -> list[Embeddable]:
         found = [*self.chunks.finish(), *self.segments.finish(duration_sec)]
         return [x for x in found if self.embedder.wants(x)]
+
+
+def _end(window: PcmWindow) -> int:
+    return window.start_sample + len(window.samples)
 
 
 def _mid(word: Word) -> float:

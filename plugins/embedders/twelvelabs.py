@@ -25,7 +25,7 @@ from tenacity.wait import wait_random_exponential
 from vtembed import hookimpl
 from vtembed.embedder import Embeddable, Embedder
 from vtembed.errors import MediaError, UsageError
-from vtembed.media import encode_segment
+from vtembed.media import encode_flac, encode_segment
 from vtembed.models import AudioSegment
 from vtembed.plugins.embedders import twelvelabs_v1
 from vtembed.settings import PluginSection, Settings, section
@@ -70,6 +70,7 @@ class TwelveLabsEmbedder(Embedder):
     name = "twelvelabs"
     default_model = "Marengo-retrieval-2.7"
     settings_section = SECTION
+    uploads_audio = True
 
     def __init__(self, settings: Settings, model_name: str | None = None) -> None:
         super().__init__(settings, model_name)
@@ -141,9 +142,12 @@ class TwelveLabsEmbedder(Embedder):
         remote = seg.media_uri.startswith(("http://", "https://"))
         if self.config.audio_mode == "url" and remote:
             return self.protocol.audio_url_parts(self.model_name, seg.media_uri, seg.start_sec)
-        flac = await asyncio.to_thread(
-            encode_segment, seg.path, seg.audio_stream, seg.start_sec, seg.end_sec
-        )
+        if seg.samples is not None and len(seg.samples):
+            flac = await asyncio.to_thread(encode_flac, seg.samples)
+        else:
+            flac = await asyncio.to_thread(
+                encode_segment, seg.path, seg.audio_stream, seg.start_sec, seg.end_sec
+            )
         return self.protocol.audio_file_parts(self.model_name, flac, f"segment-{seg.index}.flac")
 
     async def _post(self, parts: list[Any], where: str) -> Any:

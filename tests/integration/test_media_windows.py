@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from tests import media_factory as mf
-from vtembed.media import SAMPLE_RATE, DecodeResult, pcm_windows, probe
+from vtembed.media import (
+    SAMPLE_RATE,
+    DecodeResult,
+    encode_flac,
+    encode_segment,
+    pcm_windows,
+    probe,
+)
 from vtembed.settings import WhisperSettings
 from vtembed.transcribe import Transcriber
 
@@ -49,3 +56,31 @@ def test_window_edges_neither_lose_nor_double_words(long_wav: Path) -> None:
 def test_second_default_stream_is_chosen(tmp_path: Path, tools: None) -> None:
     path = mf.two_audio_streams(tmp_path, "two", speech_stream=1, other="tone")
     assert probe(str(path)).audio_stream == 1
+
+
+def _decoded(flac: bytes, tmp_path: Path) -> tuple[np.ndarray, dict]:
+    path = tmp_path / "segment.flac"
+    path.write_bytes(flac)
+    stream = next(s for s in mf.probe(path)["streams"] if s["codec_type"] == "audio")
+    info = probe(str(path))
+    return next(iter(pcm_windows(info, 3600.0, DecodeResult()))).samples, stream
+
+
+def test_a_segment_encoded_from_samples_is_the_ffmpeg_cut(long_wav: Path, tmp_path: Path) -> None:
+    """encode_flac (in this process, from decoded samples) makes the file encode_segment (an
+    ffmpeg cut of the media) makes: 16 kHz mono FLAC with its length in the header, same sound."""
+    info = probe(str(long_wav))
+    pcm = next(iter(pcm_windows(info, 3600.0, DecodeResult()))).samples
+    span = pcm[12 * SAMPLE_RATE : 22 * SAMPLE_RATE]
+    ours, ours_stream = _decoded(encode_flac(span), tmp_path)
+    cut, cut_stream = _decoded(encode_segment(str(long_wav), 0, 12.0, 22.0), tmp_path)
+    for stream in (ours_stream, cut_stream):
+        assert (stream["codec_name"], stream["sample_rate"], stream["channels"]) == (
+            "flac",
+            "16000",
+            1,
+        )
+    assert int(ours_stream["duration_ts"]) == len(span) == 10 * SAMPLE_RATE
+    assert len(ours) == len(cut) == len(span)
+    assert np.abs(ours - span).max() <= 1 / 32768 + 1e-7  # 16-bit quantisation, nothing more
+    assert np.abs(ours - cut).max() <= 2 / 32768 + 1e-7

@@ -38,11 +38,17 @@ def _ingest(
     *options: str,
     key: str = KEY,  # type: ignore[no-untyped-def]
     root: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
     **fake_kwargs: object,
 ):
     """Run `vtembed ingest --embedder twelvelabs` against a fresh fake service; return both."""
     fake = FakeTwelveLabs(api_key=KEY, **fake_kwargs)  # type: ignore[arg-type]
-    env = {"TWELVELABS_API_KEY": key, "TWELVELABS_BASE_URL": fake.start(), **FAST_RETRIES}
+    env = {
+        "TWELVELABS_API_KEY": key,
+        "TWELVELABS_BASE_URL": fake.start(),
+        **FAST_RETRIES,
+        **(env or {}),
+    }
     try:
         run = vtembed(
             *root,
@@ -188,3 +194,35 @@ def test_url_media_can_be_sent_as_audio_url_with_offsets(
     audio = [r for r in records(out) if r["modality"] == "audio"]
     assert sorted(r["start_sec"] for r in audio) == [0.0, 10.0]
     assert {r["media"]["uri"] for r in audio} == {url}
+
+
+NO_FFMPEG_CUTS = """
+import vtembed.plugins.embedders.twelvelabs as twelvelabs
+from vtembed.errors import MediaError
+
+
+def refuse(path, stream, start_sec, end_sec):
+    raise MediaError("an ffmpeg cut was asked for")
+
+
+twelvelabs.encode_segment = refuse
+"""
+
+
+def test_overlapped_uploads_are_encoded_from_decoded_audio(
+    media: Path, tmp_path: Path, vtembed
+) -> None:  # type: ignore[no-untyped-def]
+    """No ffmpeg cut per segment while the pipeline overlaps (a plugin module makes any cut an
+    error); without overlap the segments are cut from the file, so that run fails on them."""
+    (tmp_path / "no_cuts.py").write_text(NO_FFMPEG_CUTS)
+    plugin = {"PYTHONPATH": str(tmp_path), "VTEMBED_PLUGINS": "no_cuts"}
+    out = tmp_path / "tl.jsonl"
+    overlapped, fake = _ingest(vtembed, media, out, env=plugin)
+    assert overlapped.code == 0, overlapped.text
+    assert fake.violations == []  # every upload a FLAC of at most 10 s, its length in its header
+    audio = [r for r in records(out) if r["modality"] == "audio"]
+    assert len(audio) >= 4 and overlapped.summary["requests"]["audio"] == len(audio)
+    sequential, _ = _ingest(
+        vtembed, media, tmp_path / "seq.jsonl", env={**plugin, "VTEMBED_PIPELINE__OVERLAP": "false"}
+    )
+    assert sequential.code == 1 and "an ffmpeg cut was asked for" in sequential.err

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+
+import numpy as np
+
 from vtembed.chunking import ChunkStream, chunk_transcript
 from vtembed.clip_tokens import get_counter
-from vtembed.media import audio_segments
-from vtembed.models import MediaInfo, Transcript, Word
+from vtembed.executors.item_job import ItemJob
+from vtembed.media import SAMPLE_RATE, PcmWindow, audio_segments
+from vtembed.models import AudioSegment, MediaInfo, MediaItem, TextChunk, Transcript, Word
 from vtembed.planning import SegmentStream
+from vtembed.summary import RunSummary
 
 
 def _words(n: int, gap_every: int = 7) -> list[Word]:
@@ -71,3 +77,41 @@ def test_segment_stream_fed_word_by_word_with_reached_at_each_start() -> None:
         got.extend(stream.add(group, group[-1].start_sec))
     got.extend(stream.finish(duration))
     assert got == expected
+
+
+def test_segments_carry_their_samples_across_window_edges_when_kept() -> None:
+    """Sample i of the ramp is i, so a segment's samples say exactly which span it holds."""
+    duration = 47.3
+    total = round(duration * SAMPLE_RATE)
+    ramp = np.arange(total, dtype=np.float32)
+    edges = [0, round(23.4 * SAMPLE_RATE), round(41.0 * SAMPLE_RATE), total]
+    info = MediaInfo(path="/x.wav", duration_sec=duration, audio_stream=0)
+    kept, plain = SegmentStream(info, 10.0, "u", keep_audio=True), SegmentStream(info, 10.0, "u")
+    got: list[AudioSegment] = []
+    for lo, hi in itertools.pairwise(edges):
+        window = PcmWindow(lo, ramp[lo:hi])
+        for stream in (kept, plain):
+            stream.feed(window)
+        got.extend(kept.add([], hi / SAMPLE_RATE))
+        assert all(s.samples is None for s in plain.add([], hi / SAMPLE_RATE))
+        assert len(kept._windows) <= 2  # windows before the last segment's end are let go
+    got.extend(kept.finish(duration))
+    assert [(s.start_sec, s.end_sec) for s in got][-1] == (40.0, 47.3)
+    for segment in got:
+        first = round(segment.start_sec * SAMPLE_RATE)
+        expected = np.arange(first, round(segment.end_sec * SAMPLE_RATE), dtype=np.float32)
+        assert np.array_equal(segment.samples, expected), segment
+        assert not np.shares_memory(segment.samples, ramp)  # a copy: no window stays alive
+    assert got[2] == got[2].without_samples() and got[2].without_samples().samples is None
+
+
+def test_an_item_job_keeps_its_segments_without_their_samples() -> None:
+    """The records need times and text only: the job must not hold a long item's sound."""
+    item = MediaItem("m", "file:///x.wav", "x", "local")
+    job = ItemJob(item, stages=None, summary=RunSummary("e", "m"))  # type: ignore[arg-type]
+    audio = AudioSegment(0, 0.0, 1.0, "/x.wav", samples=np.ones(SAMPLE_RATE, dtype=np.float32))
+    text = TextChunk("hello", 0.0, 1.0, 2)
+    assert job.add([text, audio]) == 0
+    kept = job.inputs[0]
+    assert kept == (text, audio) and audio.samples is not None
+    assert isinstance(kept[1], AudioSegment) and kept[1].samples is None

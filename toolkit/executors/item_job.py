@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from vtembed.embedder import Embeddable
 from vtembed.errors import MediaError, UsageError
-from vtembed.models import MediaItem
+from vtembed.models import AudioSegment, MediaItem
 from vtembed.pipeline import Planned, Stages, audio_after_text, build_records
 from vtembed.summary import RunSummary
 
@@ -34,8 +34,10 @@ class ItemJob:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def add(self, inputs: Sequence[Embeddable]) -> int:
-        """Take a batch of inputs; returns its number, under which its vectors go."""
-        self.inputs.append(tuple(inputs))
+        """Take a batch of inputs; returns its number, under which its vectors go. The job keeps
+        them without their audio samples (the records need only times and text): a long item's
+        sound is held only by the calls in flight."""
+        self.inputs.append(tuple(_without_samples(x) for x in inputs))
         self.summary.count_requests(inputs)
         return len(self.inputs) - 1
 
@@ -100,6 +102,10 @@ class ItemJob:
         self.stages.reporter.error(self.item.label, message)
         self.stages.state.mark_failed(self.item, message)
         self.summary.add_error(self.item.label, message)
+
+
+def _without_samples(source: Embeddable) -> Embeddable:
+    return source.without_samples() if isinstance(source, AudioSegment) else source
 
 
 def failure_message(exc: Exception, item: MediaItem) -> str:

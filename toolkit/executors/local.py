@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+from vtembed.embedder import Embeddable
 from vtembed.errors import Stopped
 from vtembed.executors.item_job import ItemJob, failure_message
 from vtembed.models import MediaItem
@@ -108,11 +109,12 @@ class _Overlapped:
         async def send(job: ItemJob, everything: bool) -> None:
             batch = job.pending
             while len(batch) >= size or (everything and batch):
-                seq = job.add(batch[:size])
+                inputs = batch[:size]  # with their samples, for the call; the job keeps neither
+                seq = job.add(inputs)
                 del batch[:size]
                 if not self.stages.settings.dry_run and not job.error:
                     await in_flight.acquire()
-                    job.track(asyncio.create_task(self._embed(job, seq, in_flight)))
+                    job.track(asyncio.create_task(self._embed(job, seq, inputs, in_flight)))
 
         while (message := await parts.get()) is not None:
             job = jobs.get(message.item.id)
@@ -132,9 +134,11 @@ class _Overlapped:
         if previous is not None:
             await previous
 
-    async def _embed(self, job: ItemJob, seq: int, in_flight: asyncio.Semaphore) -> None:
+    async def _embed(
+        self, job: ItemJob, seq: int, inputs: list[Embeddable], in_flight: asyncio.Semaphore
+    ) -> None:
         try:
-            job.vectors[seq] = await self.stages.embed_inputs(job.inputs[seq])
+            job.vectors[seq] = await self.stages.embed_inputs(inputs)
         except Exception as exc:
             job.fail(failure_message(exc, job.item))
         finally:
