@@ -67,7 +67,8 @@ class AudioSegment:
     samples: Any = field(default=None, repr=False, compare=False)
     """The span's decoded audio (16 kHz mono float32 numpy samples) for an embedder that uploads
     audio (`Embedder.uploads_audio`), while the overlapped pipeline still has it; else None.
-    Dropped once the segment has been embedded, so an item's segments never hold all its audio."""
+    Only the embedder call holds it: an item's job keeps its segments without their samples, so
+    a long item never holds all its audio."""
 
     def without_samples(self) -> AudioSegment:
         return self if self.samples is None else replace(self, samples=None)
