@@ -66,10 +66,9 @@ class Look:
     """Why the locator could not be checked; then nothing it covers is pruned."""
     problems: list[tuple[str, str]] = field(default_factory=list)
     """(item, why) for single items that could not be checked; they are kept."""
-    missing: bool = False
-    """The local path is gone, so everything under it is."""
     gone: str = ""
-    """Why its source says the locator itself names nothing now; what it covers is gone."""
+    """Why the locator itself names nothing now (its local path does not exist, its source says
+    so); then everything it covers is gone."""
 
 
 def look(locator: str, rows: list[StateRow], registry: Registry, settings: Settings) -> Look:
@@ -81,8 +80,9 @@ def look(locator: str, rows: list[StateRow], registry: Registry, settings: Setti
     if not result.covered:
         return result
     try:
-        result.missing = scope.root is not None and not _accepted(locator, scope.root, registry)
-        if not result.missing and not all(_is_file(row) for row in result.covered):
+        if scope.root is not None and not _accepted(locator, scope.root, registry):
+            result.gone = "matches nothing now" if is_glob(locator) else "does not exist"
+        elif not all(_is_file(row) for row in result.covered):
             _discover(result, registry, settings)
     except (VtembedError, OSError) as exc:
         result.failed = _reason(exc)

@@ -144,7 +144,7 @@ def test_local_files_are_gone_only_when_missing(tmp_path: Path, registry: Regist
     (media / "named alone.dat").write_bytes(b"x")  # a walk would skip it: not a media extension
     rows = [file_row(media / n) for n in ("kept.wav", "named alone.dat", "deleted.wav")]
     checked = look(str(media), rows, registry, SETTINGS)
-    assert not checked.missing and not checked.problems
+    assert not checked.gone and not checked.problems
     assert [Path(row.label).name for row in plan([checked]).gone] == ["deleted.wav"]
 
 
@@ -152,7 +152,7 @@ def test_a_missing_folder_is_everything_under_it_gone(tmp_path: Path, registry: 
     gone = tmp_path / "unmounted"
     rows = [file_row(gone / "a.wav"), file_row(gone / "b" / "c.wav"), file_row(tmp_path / "x.wav")]
     checked = look(str(gone), rows, registry, SETTINGS)
-    assert checked.missing and len(checked.covered) == 2
+    assert checked.gone == "does not exist" and len(checked.covered) == 2
     assert plan([checked]).gone == rows[:2]
     nothing = look(str(tmp_path / "never"), rows, registry, SETTINGS)
     assert nothing.covered == [] and plan([nothing]).gone == []

@@ -15,7 +15,7 @@ import typer
 from vtembed.cli.context import app_context
 from vtembed.cli.plugin_options import with_section_options
 from vtembed.errors import UsageError
-from vtembed.prune import Plan, is_glob, look, plan
+from vtembed.prune import Plan, look, plan
 from vtembed.registry import Registry
 from vtembed.settings import PluginSection, Settings
 from vtembed.sink import Sink
@@ -122,9 +122,6 @@ def _report_looks(found: Plan) -> None:
             typer.echo(f"error: {one.locator}: {one.failed}; nothing it covers is pruned", err=True)
         elif not one.covered:
             typer.echo(f"{one.locator}: nothing stored comes from here")
-        elif one.missing:
-            now = "matches nothing now" if is_glob(one.locator) else "does not exist"
-            typer.echo(f"{one.locator}: {now}, so what is stored from it is gone")
         elif one.gone:
             typer.echo(f"{one.locator}: {one.gone}, so what is stored from it is gone")
     for item, why in found.problems:
