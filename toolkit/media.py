@@ -58,6 +58,14 @@ class PcmWindow:
     def start_sec(self) -> float:
         return self.start_sample / SAMPLE_RATE
 
+    @property
+    def end_sample(self) -> int:
+        return self.start_sample + len(self.samples)
+
+    @property
+    def end_sec(self) -> float:
+        return self.end_sample / SAMPLE_RATE
+
 
 @dataclass
 class DecodeResult:

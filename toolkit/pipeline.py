@@ -18,7 +18,7 @@ from threading import Event
 from vtembed.clip_tokens import get_counter
 from vtembed.embedder import Embeddable, Embedder
 from vtembed.errors import Stopped
-from vtembed.media import SAMPLE_RATE, DecodeResult, pcm_windows, probe
+from vtembed.media import DecodeResult, pcm_windows, probe
 from vtembed.models import (
     AudioSegment,
     EmbeddingRecord,
@@ -99,7 +99,7 @@ class Stages:
                 inputs = planner.add(words, words[-1].start_sec)
                 if inputs:
                     yield Part(item, tuple(inputs))
-            reached = window.start_sec + len(window.samples) / SAMPLE_RATE
+            reached = window.end_sec
             self.reporter.item_progress(item.label, reached)
             inputs = planner.add([], reached)
             if inputs:

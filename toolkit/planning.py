@@ -79,10 +79,10 @@ class SegmentStream:
         pieces = []
         for window in self._windows:
             lo = max(first, window.start_sample) - window.start_sample
-            hi = min(last, window.start_sample + len(window.samples)) - window.start_sample
+            hi = min(last, window.end_sample) - window.start_sample
             if lo < hi:
                 pieces.append(window.samples[lo:hi])
-        while self._windows and _end(self._windows[0]) <= last:
+        while self._windows and self._windows[0].end_sample <= last:
             self._windows.popleft()
         return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
 
@@ -113,10 +113,6 @@ class ItemPlanner:
     def finish(self, duration_sec: float) -> list[Embeddable]:
         found = [*self.chunks.finish(), *self.segments.finish(duration_sec)]
         return [x for x in found if self.embedder.wants(x)]
-
-
-def _end(window: PcmWindow) -> int:
-    return window.start_sample + len(window.samples)
 
 
 def _mid(word: Word) -> float:

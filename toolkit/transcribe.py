@@ -14,7 +14,7 @@ from pathlib import Path
 from faster_whisper.transcribe import Segment
 
 from vtembed.errors import MediaError, UsageError
-from vtembed.media import SAMPLE_RATE, PcmWindow
+from vtembed.media import PcmWindow
 from vtembed.models import Transcript, Word
 from vtembed.settings import WhisperSettings
 
@@ -74,7 +74,7 @@ class Transcriber:
         for window in windows:
             words.extend(self.window_words(window, progress))
             if progress:
-                progress(window.start_sec + len(window.samples) / SAMPLE_RATE)
+                progress(window.end_sec)
         return Transcript(tuple(words), language=self.settings.language)
 
     def window_words(
