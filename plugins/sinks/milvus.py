@@ -35,6 +35,7 @@ from vtembed.paths import folder_problem
 from vtembed.plugins.sinks import milvus_connect
 from vtembed.plugins.sinks import milvus_schema as schema
 from vtembed.plugins.sinks.flat_record import from_row, to_row
+from vtembed.plugins.sinks.milvus_columns import ColumnWriter
 from vtembed.plugins.sinks.milvus_connect import Where
 from vtembed.settings import PluginSection, Settings, default_cache_dir
 from vtembed.sink import Sink
@@ -100,6 +101,7 @@ class MilvusSink(Sink):
         self._media_written: set[str] = set()
         """Media ids this handle wrote or deleted: reading their ids must wait for those writes."""
         self._unflushed = False
+        self._columns: ColumnWriter | None = None
         if writer:
             self._take_lock()
         try:
@@ -182,10 +184,10 @@ class MilvusSink(Sink):
         media = {record.media["id"] for record in records}
         known = self._existing_ids(list(by_id), media)
         with milvus_connect.calling(self.where, "upsert"):
+            if self._columns is None:
+                self._columns = ColumnWriter(self.client, self.collection)
             for start in range(0, len(rows), BATCH):
-                self.client.upsert(
-                    self.collection, rows[start : start + BATCH], timeout=self.timeout
-                )
+                self._columns.upsert(rows[start : start + BATCH], timeout=self.timeout)
         self._written(media)
         return len(by_id) - len(known)
 

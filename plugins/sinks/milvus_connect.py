@@ -170,13 +170,7 @@ def _pymilvus() -> Any:
     for name in ("pymilvus", "milvus_lite", "grpc._server"):
         logging.getLogger(name).setLevel(logging.NOTSET if verbose else logging.CRITICAL)
     import pymilvus
-    from pymilvus.client import entity_helper
 
-    # pymilvus 3.0 takes a row's VARCHAR value for a list of strings and checks each of its
-    # characters: a check that cannot fail, and a fifth of an upsert's time at 1024 dims. The
-    # sink checks every VARCHAR value's length in bytes, as Milvus counts it (check_row).
-    if hasattr(entity_helper, "CHECK_STR_ARRAY"):
-        entity_helper.CHECK_STR_ARRAY = False
     return pymilvus
 
 
