@@ -15,9 +15,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from threading import Event
 
+import numpy as np
+
 from vtembed.clip_tokens import get_counter
 from vtembed.embedder import Embeddable, Embedder
-from vtembed.errors import Stopped
+from vtembed.errors import MediaError, Stopped
+from vtembed.hits import time_range
 from vtembed.media import DecodeResult, pcm_windows, probe
 from vtembed.models import (
     AudioSegment,
@@ -177,13 +180,15 @@ def build_records(
         raise RuntimeError(
             f"embedder returned {len(vectors)} vectors for {len(planned.inputs)} inputs"
         )
+    for vector in vectors:
+        if len(vector) != embedder.dim:
+            raise RuntimeError(f"embedder returned {len(vector)} dims, model has {embedder.dim}")
+    refuse_non_finite(planned, vectors, embedder)
     item = planned.item
     media = media_fields(item, planned.duration_sec)
     counter = get_counter()
     records = []
     for source, vector in zip(planned.inputs, vectors, strict=True):
-        if len(vector) != embedder.dim:
-            raise RuntimeError(f"embedder returned {len(vector)} dims, model has {embedder.dim}")
         audio = isinstance(source, AudioSegment)
         modality = "audio" if audio else "text"
         tokens = source.tokens if isinstance(source, TextChunk) else counter.count(source.text)
@@ -205,6 +210,22 @@ def build_records(
             )
         )
     return records
+
+
+def refuse_non_finite(planned: Planned, vectors: list[list[float]], embedder: Embedder) -> None:
+    """A vector with NaN or infinity scores as nothing in any search, and a vector database
+    would store it silently: the item fails, naming the input, before any record is written."""
+    if not vectors:
+        return
+    finite = np.isfinite(np.asarray(vectors, dtype=np.float64)).all(axis=1)
+    if finite.all():
+        return
+    source = planned.inputs[int(np.argmin(finite))]
+    kind = "audio segment" if isinstance(source, AudioSegment) else "text chunk"
+    raise MediaError(
+        f"embedder {embedder.name} returned NaN or infinity for the {kind} at "
+        f"{time_range(source.start_sec, source.end_sec)}"
+    )
 
 
 def media_fields(item: MediaItem, duration_sec: float) -> dict[str, object]:

@@ -9,6 +9,7 @@ import pytest
 
 from tests import media_factory as mf
 from tests.conftest import records
+from vtembed.plugins.sinks.lancedb import LanceDbSink
 
 
 def _error_lines(stderr: str) -> list[str]:
@@ -154,3 +155,53 @@ def test_from_file_reads_locators_and_skips_comments(tmp_path: Path, vtembed) ->
     (tmp_path / "comments.txt").write_text("# nothing here yet\n\n")
     nothing = vtembed("ingest", "--from-file", str(tmp_path / "comments.txt"))
     assert nothing.code == 2 and "nothing to ingest" in nothing.err
+
+
+NAN_EMBEDDER = """
+from vtembed import hookimpl
+from vtembed.plugins.embedders.local import LocalEmbedder
+
+
+class NanOnRain(LocalEmbedder):
+    name = "nan-on-rain"
+
+    async def embed(self, batch):
+        vectors = await super().embed(batch)
+        nan = [float("nan")] * self.dim
+        return [nan if "rain" in x.text.lower() else v for x, v in zip(batch, vectors)]
+
+
+@hookimpl
+def vtembed_register_embedders(register):
+    register(NanOnRain)
+"""
+
+
+def test_an_embedder_answering_nan_fails_that_item_on_a_vector_database(
+    tmp_path: Path, tools: None, vtembed
+) -> None:  # type: ignore[no-untyped-def]
+    """LanceDB would store a NaN vector (and no search could ever find it): the item fails with
+    one line naming the input, and the other item is stored. The fault, an embedder answering
+    NaN, is staged by an embedder plugin: the real model cannot produce it on demand."""
+    folder = tmp_path / "media"
+    dog = mf.speech_wav(folder / "dog.wav", "A man is walking his dog.")
+    rain = mf.speech_wav(folder / "rain.wav", "It started to rain.")
+    (tmp_path / "nan_embedder.py").write_text(NAN_EMBEDDER)
+    env = {"PYTHONPATH": str(tmp_path), "VTEMBED_PLUGINS": "nan_embedder"}
+    table = tmp_path / "a.lance"
+    run = vtembed(
+        "ingest", str(folder), "--sink", f"lancedb:{table}", "--embedder", "nan-on-rain", env=env
+    )
+    assert run.code == 1, run.text
+    assert "Traceback" not in run.text
+    errors = _error_lines(run.err)
+    assert len(errors) == 1 and str(rain) in errors[0], run.err
+    said = "embedder nan-on-rain returned NaN or infinity for the text chunk at 00:00\u2013"
+    assert said in errors[0], errors
+    assert run.summary["items"]["ok"] == 1 and run.summary["items"]["failed"] == 1
+    handle = LanceDbSink.open_for_search(str(table), model_name="all-MiniLM-L6-v2", dim=384)
+    try:
+        uris = set(handle.table.to_arrow().column("media_uri").to_pylist())
+    finally:
+        handle.close()
+    assert uris == {dog.as_uri()}
