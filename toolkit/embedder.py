@@ -28,10 +28,6 @@ class Embedder(ABC):
     batch_size: ClassVar[int] = 32
     audio_embedded_from: ClassVar[str | None] = None
     """"transcript" when audio vectors are computed from the segment's transcript, not its sound."""
-    uploads_audio: ClassVar[bool] = False
-    """True when the embedder sends a segment's sound itself: the overlapped pipeline then hands
-    out audio segments with their decoded samples (`AudioSegment.samples`), which
-    `vtembed.media.encode_flac` turns into FLAC without cutting the file with ffmpeg again."""
     settings_section: ClassVar[PluginSection | None] = None
     """The plugin's own settings table, if it has one (`[name]` in TOML, `--name-key` flags)."""
 
@@ -83,6 +79,13 @@ class Embedder(ABC):
     def wants(self, item: Embeddable) -> bool:
         """Whether this embedder makes a vector for the item (a text-only one skips silence)."""
         return True
+
+    def uploads_audio(self, media_uri: str) -> bool:
+        """Whether the embedder sends the sound of this item's segments itself. Then the
+        overlapped pipeline hands out its audio segments with their decoded samples
+        (`AudioSegment.samples`), which `vtembed.media.encode_flac` turns into FLAC without
+        cutting the file with ffmpeg again; otherwise segments carry no samples."""
+        return False
 
     @abstractmethod
     async def embed(self, batch: Sequence[Embeddable]) -> list[list[float]]:

@@ -66,9 +66,9 @@ class AudioSegment:
     """The item's URI, for embedders that can fetch remote media themselves (`audio_url`)."""
     samples: Any = field(default=None, repr=False, compare=False)
     """The span's decoded audio (16 kHz mono float32 numpy samples) for an embedder that uploads
-    audio (`Embedder.uploads_audio`), while the overlapped pipeline still has it; else None.
-    Only the embedder call holds it: an item's job keeps its segments without their samples, so
-    a long item never holds all its audio."""
+    this item's audio (`Embedder.uploads_audio`), while the overlapped pipeline still has it;
+    else None. Only the embedder call holds it: an item's job keeps its segments without their
+    samples, so a long item never holds all its audio."""
 
     def without_samples(self) -> AudioSegment:
         return self if self.samples is None else replace(self, samples=None)

@@ -100,7 +100,7 @@ class ItemPlanner:
             max_pause_sec=max_pause_sec,
         )
         self.segments = SegmentStream(
-            info, embedder.audio_segment_sec, item.uri, keep_audio=embedder.uploads_audio
+            info, embedder.audio_segment_sec, item.uri, keep_audio=embedder.uploads_audio(item.uri)
         )
 
     def feed(self, window: PcmWindow) -> None:

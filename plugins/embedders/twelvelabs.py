@@ -70,7 +70,6 @@ class TwelveLabsEmbedder(Embedder):
     name = "twelvelabs"
     default_model = "Marengo-retrieval-2.7"
     settings_section = SECTION
-    uploads_audio = True
 
     def __init__(self, settings: Settings, model_name: str | None = None) -> None:
         super().__init__(settings, model_name)
@@ -138,9 +137,15 @@ class TwelveLabsEmbedder(Embedder):
         where = f"{kind} {item.start_sec:.1f}-{item.end_sec:.1f} s"
         return self.protocol.vector(await self._post(parts, where), kind, self.dim)
 
+    def uploads_audio(self, media_uri: str) -> bool:
+        return not self._sends_url(media_uri)
+
+    def _sends_url(self, media_uri: str) -> bool:
+        """`audio_mode = "url"` sends http(s) media by its URL; the rest is uploaded."""
+        return self.config.audio_mode == "url" and media_uri.startswith(("http://", "https://"))
+
     async def _audio_parts(self, seg: AudioSegment) -> list[Any]:
-        remote = seg.media_uri.startswith(("http://", "https://"))
-        if self.config.audio_mode == "url" and remote:
+        if self._sends_url(seg.media_uri):
             return self.protocol.audio_url_parts(self.model_name, seg.media_uri, seg.start_sec)
         if seg.samples is not None and len(seg.samples):
             flac = await asyncio.to_thread(encode_flac, seg.samples)

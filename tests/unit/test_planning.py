@@ -11,7 +11,9 @@ from vtembed.clip_tokens import get_counter
 from vtembed.executors.item_job import ItemJob
 from vtembed.media import SAMPLE_RATE, PcmWindow, audio_segments
 from vtembed.models import AudioSegment, MediaInfo, MediaItem, TextChunk, Transcript, Word
-from vtembed.planning import SegmentStream
+from vtembed.planning import ItemPlanner, SegmentStream
+from vtembed.plugins.embedders.twelvelabs import SECTION, TwelveLabsEmbedder
+from vtembed.settings import load_settings
 from vtembed.summary import RunSummary
 
 
@@ -115,3 +117,24 @@ def test_an_item_job_keeps_its_segments_without_their_samples() -> None:
     kept = job.inputs[0]
     assert kept == (text, audio) and audio.samples is not None
     assert isinstance(kept[1], AudioSegment) and kept[1].samples is None
+
+
+def test_segments_carry_samples_only_for_audio_the_embedder_uploads() -> None:
+    """TwelveLabs uploads a segment's sound, except http(s) media that `audio_mode = "url"`
+    sends by URL: those segments must not hold samples nobody sends."""
+    duration = 12.0
+    info = MediaInfo(path="/x.wav", duration_sec=duration, audio_stream=0)
+    window = PcmWindow(0, np.zeros(round(duration * SAMPLE_RATE), dtype=np.float32))
+
+    def kept(embedder: TwelveLabsEmbedder, uri: str) -> list[bool]:
+        planner = ItemPlanner(MediaItem("m", uri, "x", "url"), info, embedder, 2.0)
+        planner.feed(window)
+        return [
+            s.samples is not None for s in planner.finish(duration) if isinstance(s, AudioSegment)
+        ]
+
+    for mode, remote_kept in (("file", True), ("url", False)):
+        table = {"twelvelabs": {"api_key": "k", "audio_mode": mode}}
+        embedder = TwelveLabsEmbedder(load_settings(table, None, [SECTION]))
+        assert kept(embedder, "https://example.org/talk.mp3") == [remote_kept, remote_kept]
+        assert kept(embedder, "file:///x.wav") == [True, True]
