@@ -72,11 +72,20 @@ def stored(sink: Sink, items: list[Item]) -> int:
     return sum(sink.count(item.media["id"]) for item in items)
 
 
+def total(sink: Sink, archive: Archive) -> int:
+    """Every record in the store: its own total where the sink has one (Milvus `rows()`: each of
+    Milvus Lite's per-item counts scans its whole table, 100 of them 38 s at 384 dims, one total
+    0.07 s), else the sum over the items. Records filed under the wrong item are the sink
+    contract tests' part."""
+    rows = getattr(sink, "rows", None)
+    return int(rows()) if callable(rows) else stored(sink, archive.items)
+
+
 def ingest(sink: Sink, archive: Archive) -> dict[str, float]:
     """Write every item once; rows/s."""
     rows = len(archive.ids)
     seconds, new = write_items(sink, archive, archive.items)
-    if new != rows or (count := stored(sink, archive.items)) != rows:
+    if new != rows or (count := total(sink, archive)) != rows:
         raise SinkFault(f"{rows} records written, {new} reported new, {count} stored")
     return {"ingest_rows_per_sec": round(rows / seconds)}
 
@@ -86,8 +95,7 @@ def upsert(open_sink: Callable[[], Sink], archive: Archive) -> dict[str, Any]:
     the next ingest run does, UPSERT_RUNS times with a new handle each (keeping the fastest: the
     first after a large ingest ran at half speed or less on a server still busy with what that
     ingest flushed); then once more through the last handle, which has just written them.
-    Each pass checks the items it wrote; the whole store is checked once, after the last (every
-    count of Milvus Lite scans its table: 100 of them took 33 s at 384 dims)."""
+    Each pass checks the items it wrote; the whole store is checked once, after the last."""
     runs: list[int] = []
     rows = after = len(archive.ids)
     for n in range(UPSERT_RUNS):
@@ -96,7 +104,7 @@ def upsert(open_sink: Callable[[], Sink], archive: Archive) -> dict[str, Any]:
             runs.append(rewrite(sink, archive))
             if n == UPSERT_RUNS - 1:
                 same_handle = rewrite(sink, archive)
-                if (after := stored(sink, archive.items)) != rows:
+                if (after := total(sink, archive)) != rows:
                     raise SinkFault(f"{after} records stored after the upserts, not {rows}")
         finally:
             sink.close()
