@@ -93,10 +93,11 @@ class RunSummary:
         return lines
 
     def _pace(self) -> str:
-        """Hours of audio and how many times real time; a run that processed no audio (all
-        done before, or all failed) has no speed to show, only its wall time."""
+        """Hours of audio done and how many times real time; a run that did none (every item
+        done before, or failed: its audio may have been transcribed, but nothing came of it)
+        has no speed to show, only its wall time."""
         if not self.audio_seconds:
-            return f"no audio processed, {_clock(self.wall_seconds)} in all"
+            return f"no audio done now, {_clock(self.wall_seconds)} in all"
         hours = self.audio_seconds / 3600
         speed = self.audio_seconds / self.wall_seconds if self.wall_seconds else 0.0
         return f"{hours:.2f} h of audio in {_clock(self.wall_seconds)} ({speed:.1f}x real time)"

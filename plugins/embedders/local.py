@@ -46,7 +46,7 @@ class LocalEmbedder(Embedder):
 
     def describe(self) -> str:
         return (
-            f"embedder local: {self.model_name} ({self.dim} dims, offline; "
+            f"embedder {self.name}: {self.model_name} ({self.dim} dims, offline; "
             "audio segments are embedded from their transcript)"
         )
 

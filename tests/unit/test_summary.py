@@ -19,7 +19,7 @@ def test_a_rerun_with_nothing_new_shows_no_speed() -> None:
     summary = RunSummary("local", "m", done_before=3, wall_seconds=0.43)
     lines = summary.lines("jsonl:e.jsonl")
     assert lines[0] == "nothing new: every item was already done"
-    assert lines[-1] == "no audio processed, 0.4s in all"
+    assert lines[-1] == "no audio done now, 0.4s in all"
     assert not any("real time" in line for line in lines)
 
 
@@ -27,3 +27,13 @@ def test_nothing_found_is_one_line() -> None:
     summary = RunSummary("local", "m", skipped=2)
     found = summary.lines("jsonl:e.jsonl")
     assert found == ["nothing to do: no media found (2 other files skipped)"]
+
+
+def test_a_run_whose_items_all_failed_shows_no_speed() -> None:
+    """The failed item's audio was transcribed, but no audio was done: no speed to claim."""
+    summary = RunSummary("local", "m", failed=1, wall_seconds=2.7)
+    assert summary.lines("milvus:a.db") == [
+        "1 item: 0 done now, 0 done before, 1 failed, 0 skipped",
+        "0 records written to milvus:a.db",
+        "no audio done now, 2.7s in all",
+    ]
