@@ -16,7 +16,7 @@ from typing import Any
 
 
 class ColumnWriter:
-    """Upserts rows of one collection; the collection's fields are read once, when it is made."""
+    """Upserts rows of one collection, whose fields it reads once, when it is made."""
 
     def __init__(self, client: Any, collection: str) -> None:
         self.client = client
