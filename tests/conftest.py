@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -36,6 +37,14 @@ class Run:
     @property
     def text(self) -> str:
         return self.out + self.err
+
+
+def as_at_a_terminal() -> None:
+    """`preexec_fn` for a CLI a test interrupts as Ctrl-C would: SIGINT at its default. A shell
+    without job control starts background commands with SIGINT ignored (`make test &` in a
+    script, say), and Python then installs no KeyboardInterrupt handler, so the run would
+    never see the signal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def records(path: Path) -> list[dict]:

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from tests import media_factory as mf
-from tests.conftest import records
+from tests.conftest import as_at_a_terminal, records
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,9 @@ def test_ctrl_c_while_whisper_works_exits_130(
     env.update(VTEMBED_CACHE_DIR=str(cache_dir), VTEMBED_WHISPER__WINDOW_SEC="60")
     argv = [sys.executable, "-m", "vtembed", "ingest", str(folder / "a long talk.wav")]
     argv += ["--sink", f"jsonl:{tmp_path / 'e.jsonl'}", "--progress", "plain"]
-    proc = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        argv, env=env, stderr=subprocess.PIPE, text=True, preexec_fn=as_at_a_terminal
+    )
     assert proc.stderr is not None
     lines: list[str] = []
     started = threading.Event()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests import media_factory as mf
-from tests.conftest import records
+from tests.conftest import as_at_a_terminal, records
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,12 @@ def _start_and_wait_for_first_record(folder: Path, out: Path, cache_dir: Path) -
         "plain",
     ]
     proc = subprocess.Popen(
-        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        argv,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=as_at_a_terminal,
     )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
