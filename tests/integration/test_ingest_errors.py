@@ -180,9 +180,10 @@ def vtembed_register_embedders(register):
 def test_an_embedder_answering_nan_fails_that_item_on_a_vector_database(
     tmp_path: Path, tools: None, vtembed
 ) -> None:  # type: ignore[no-untyped-def]
-    """LanceDB would store a NaN vector (and no search could ever find it): the item fails with
-    one line naming the input, and the other item is stored. The fault, an embedder answering
-    NaN, is staged by an embedder plugin: the real model cannot produce it on demand."""
+    """The vectors are checked before any sink sees them (LanceDB used to fail the item with a
+    Python traceback as its message): the item fails with one line naming the input, and the
+    other item is stored. The fault, an embedder answering NaN, is staged by an embedder
+    plugin: the real model cannot produce it on demand."""
     folder = tmp_path / "media"
     dog = mf.speech_wav(folder / "dog.wav", "A man is walking his dog.")
     rain = mf.speech_wav(folder / "rain.wav", "It started to rain.")
