@@ -9,6 +9,7 @@ import pytest
 
 from tests import media_factory as mf
 from tests.conftest import records
+from tests.http_media_server import MediaServer, Route
 from vtembed.plugins.sinks.lancedb import LanceDbSink
 
 
@@ -206,3 +207,16 @@ def test_an_embedder_answering_nan_fails_that_item_on_a_vector_database(
     finally:
         handle.close()
     assert uris == {dog.as_uri()}
+
+
+def test_an_unknown_model_stops_before_discovery_touches_the_archive(vtembed) -> None:  # type: ignore[no-untyped-def]
+    """A mistyped --model is known at once: discovery (walking folders, probing files, asking
+    servers) must not run first. Here the archive is a URL whose server counts its requests."""
+    server = MediaServer().start()
+    try:
+        url = server.add("/talk.mp4", Route(body=b"\x00" * 64))
+        run = vtembed("ingest", url, "--model", "nope")
+        assert run.code == 2 and "unknown model 'nope'" in run.err, run.text
+        assert sum(server.heads.values()) + sum(server.gets.values()) == 0
+    finally:
+        server.stop()

@@ -123,10 +123,12 @@ def run_ingest(app: AppContext, settings: Settings, locators: list[str]) -> RunS
     embedder_cls = registry.embedder(settings.embedder)
     sink_cls, target = registry.sink(settings.sink)
     executor = make_executor(settings)
-    found = discover(locators, registry, settings)
     reporter = make_reporter(settings.progress)
+    # The embedder checks the model (and its key) before discovery walks and probes the archive:
+    # a mistyped --model is a usage error at once, not after minutes of finding media.
     the_embedder = embedder_cls(settings, settings.model or None)
     _announce(reporter, settings, the_embedder.describe(), app)
+    found = discover(locators, registry, settings)
     summary = RunSummary(embedder=embedder_cls.name, model_name=the_embedder.model_name)
     summary.skipped = len(found.skipped)
     for skipped in found.skipped[:SKIP_LINES]:
