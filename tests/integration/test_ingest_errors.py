@@ -10,6 +10,8 @@ import pytest
 from tests import media_factory as mf
 from tests.conftest import records
 from tests.http_media_server import MediaServer, Route
+from tests.record_factory import make_record
+from vtembed.plugins.sinks.jsonl import JsonlSink
 from vtembed.plugins.sinks.lancedb import LanceDbSink
 
 
@@ -220,3 +222,27 @@ def test_an_unknown_model_stops_before_discovery_touches_the_archive(vtembed) ->
         assert sum(server.heads.values()) + sum(server.gets.values()) == 0
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("refusal", ["another model", "in use"])
+def test_a_sink_that_refuses_stops_before_discovery(tmp_path: Path, refusal: str, vtembed) -> None:  # type: ignore[no-untyped-def]
+    """A sink holding another model's vectors, or one another run is writing, is refused before
+    discovery walks and probes the archive (here a URL whose server counts its requests)."""
+    out = tmp_path / "out.jsonl"
+    marengo = JsonlSink(str(out), model_name="Marengo-retrieval-2.7", dim=1024)
+    if refusal == "another model":
+        marengo.write([make_record("old", 0, [1.0] * 1024, model="Marengo-retrieval-2.7")])
+        marengo.close()
+        said = "holds Marengo-retrieval-2.7 (1024 dims), not all-MiniLM-L6-v2 (384 dims)"
+    else:
+        said = "is in use by another vtembed run"
+    server = MediaServer().start()
+    try:
+        url = server.add("/talk.mp4", Route(body=b"\x00" * 64))
+        run = vtembed("ingest", url, "--sink", f"jsonl:{out}", "--embedder", "local")
+        assert run.code == 2 and f"error: sink jsonl:{out} {said}" in run.err, run.text
+        assert "Traceback" not in run.text
+        assert sum(server.heads.values()) + sum(server.gets.values()) == 0
+    finally:
+        server.stop()
+        marengo.close()

@@ -11,7 +11,7 @@ from vtembed import __version__
 from vtembed.cli.context import AppContext, app_context
 from vtembed.cli.options import EmbedderOption, ModelOption, WhisperModelOption
 from vtembed.cli.plugin_options import with_section_options
-from vtembed.discovery import discover
+from vtembed.discovery import Discovery, discover
 from vtembed.errors import UsageError
 from vtembed.executors import make_executor
 from vtembed.pipeline import Stages
@@ -124,12 +124,45 @@ def run_ingest(app: AppContext, settings: Settings, locators: list[str]) -> RunS
     sink_cls, target = registry.sink(settings.sink)
     executor = make_executor(settings)
     reporter = make_reporter(settings.progress)
-    # The embedder checks the model (and its key) before discovery walks and probes the archive:
-    # a mistyped --model is a usage error at once, not after minutes of finding media.
+    # The embedder (which checks the model and its key) and the sink (which refuses a store of
+    # another model, or one in use) come before discovery walks and probes the archive: a usage
+    # error is said at once, not after minutes of finding media.
     the_embedder = embedder_cls(settings, settings.model or None)
     _announce(reporter, settings, the_embedder.describe(), app)
-    found = discover(locators, registry, settings)
+    the_sink = sink_cls(
+        target, model_name=the_embedder.model_name, dim=the_embedder.dim, settings=settings
+    )
     summary = RunSummary(embedder=embedder_cls.name, model_name=the_embedder.model_name)
+    try:
+        found = discover(locators, registry, settings)
+        _report_found(reporter, found, summary)
+        state = RunState(the_sink.state_path, the_embedder.model_name)
+        try:
+            todo = [item for item in found.items if not state.is_done(item, the_sink)]
+            summary.done_before = len(found.items) - len(todo)
+            if todo:
+                stages = Stages(
+                    settings=settings,
+                    sources=found.sources,
+                    transcriber=Transcriber(settings.whisper),
+                    embedder=the_embedder,
+                    sink=the_sink,
+                    state=state,
+                    reporter=reporter,
+                )
+                executor.run(todo, stages, summary)
+        finally:
+            state.close()
+    finally:
+        the_sink.close()
+    for line in summary.lines(the_sink.describe(), settings.dry_run):
+        reporter.info(line)
+    if settings.dry_run:
+        reporter.info(summary.dry_run_line(the_embedder.estimate_cost))
+    return summary
+
+
+def _report_found(reporter: Reporter, found: Discovery, summary: RunSummary) -> None:
     summary.skipped = len(found.skipped)
     for skipped in found.skipped[:SKIP_LINES]:
         reporter.info(f"skipped: {skipped.locator} ({skipped.reason})")
@@ -138,32 +171,6 @@ def run_ingest(app: AppContext, settings: Settings, locators: list[str]) -> RunS
     for bad in found.failed:
         reporter.error(bad.locator, bad.reason)
         summary.add_error(bad.locator, bad.reason)
-    the_sink = sink_cls(
-        target, model_name=the_embedder.model_name, dim=the_embedder.dim, settings=settings
-    )
-    state = RunState(the_sink.state_path, the_embedder.model_name)
-    try:
-        todo = [item for item in found.items if not state.is_done(item, the_sink)]
-        summary.done_before = len(found.items) - len(todo)
-        if todo:
-            stages = Stages(
-                settings=settings,
-                sources=found.sources,
-                transcriber=Transcriber(settings.whisper),
-                embedder=the_embedder,
-                sink=the_sink,
-                state=state,
-                reporter=reporter,
-            )
-            executor.run(todo, stages, summary)
-    finally:
-        state.close()
-        the_sink.close()
-    for line in summary.lines(the_sink.describe(), settings.dry_run):
-        reporter.info(line)
-    if settings.dry_run:
-        reporter.info(summary.dry_run_line(the_embedder.estimate_cost))
-    return summary
 
 
 def _announce(reporter: Reporter, settings: Settings, embedder: str, app: AppContext) -> None:
