@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from vtembed.errors import UsageError
+from vtembed.plugins.sinks.milvus_lite_faiss import quiet_ivf_training
 
 LITE_SUFFIX = ".db"
 SERVER_SCHEMES = ("http", "https", "tcp", "unix")
@@ -150,6 +151,7 @@ def _connect_lite(where: Where, *, create: bool) -> Any | None:
         except OSError as exc:
             raise UsageError(f"{where.label}: cannot write there ({exc.strerror})") from None
     pymilvus = _pymilvus()
+    quiet_ivf_training()
     with _lite_guard:
         try:
             client = pymilvus.MilvusClient(uri=str(path))
