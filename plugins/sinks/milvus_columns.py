@@ -27,17 +27,16 @@ class ColumnWriter:
             (field["name"], field["type"]) for field in self.schema["fields"]
         ]
 
-    def upsert(self, rows: Sequence[dict[str, Any]], *, timeout: float) -> int:
+    def upsert(self, rows: Sequence[dict[str, Any]], *, timeout: float) -> None:
         """Write rows (each with every field; None in a nullable field) in one request."""
         entities = [
             {"name": name, "type": kind, "values": [row[name] for row in rows]}
             for name, kind in self.fields
         ]
-        result = self.handler.upsert(
+        self.handler.upsert(
             self.collection,
             entities,
             timeout=timeout,
             schema=self.schema,
             context=self.client._generate_call_context(),
         )
-        return int(result.upsert_count)
