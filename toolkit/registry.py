@@ -31,9 +31,14 @@ class Registry:
             raise UsageError(f"{locator}: sources {tied} all accept it with the same priority")
         return accepting[0]
 
-    def settings_sections(self) -> list[PluginSection]:
-        """The settings tables the registered plugin classes declare."""
-        classes = [*self.sources.values(), *self.embedders.values(), *self.sinks.values()]
+    def settings_sections(self, *, sources: bool = True) -> list[PluginSection]:
+        """The settings tables the registered plugin classes declare; `sources=False` leaves out
+        the sources' (a command that finds no media, such as search, has no use for them)."""
+        classes = [
+            *(self.sources.values() if sources else ()),
+            *self.embedders.values(),
+            *self.sinks.values(),
+        ]
         found = {}
         for cls in classes:
             section = getattr(cls, "settings_section", None)

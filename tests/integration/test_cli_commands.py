@@ -83,6 +83,11 @@ def test_search_and_prune_take_plugin_settings_as_flags(tmp_path: Path, vtembed)
     assert bad.code == 2 and "table_prefix" in bad.err, bad.text
     for command in ("search", "prune", "doctor"):
         assert "--lancedb-table-prefix" in vtembed(command, "--help").out
+    # Search finds no media: the sources' settings (downloads, feeds) are not its flags.
+    search_help = vtembed("search", "--help").out
+    assert "--twelvelabs-base-url" in search_help
+    assert "--url-" not in search_help and "--podcast-" not in search_help
+    assert "--url-max-size-mb" in vtembed("prune", "--help").out
 
 
 def test_example_plugin_loads_through_its_entry_point(tmp_path: Path, vtembed) -> None:  # type: ignore[no-untyped-def]

@@ -58,7 +58,7 @@ def build_app(pm: VtembedPluginManager) -> typer.Typer:
     plugins_cmd.register(app)
     doctor.register(app, sections)
     serve.register(app)
-    search.register(app, sections)
+    search.register(app, registry.settings_sections(sources=False))
     prune.register(app, sections)
     pm.hook.vtembed_register_commands(app=app)
     return app
