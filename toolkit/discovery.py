@@ -27,12 +27,28 @@ class Discovery:
     sources: dict[str, Source] = field(default_factory=dict)
 
 
-def discover(locators: list[str], registry: Registry, settings: Settings) -> Discovery:
-    chosen = [(locator, registry.source_for(locator)) for locator in locators]
-    since = parse_since(settings.since)
+@dataclass(frozen=True)
+class Claims:
+    """A run's locators, each with the source class that takes it, and its `--since` date:
+    everything about them that can be a usage error, known before a store is opened or a
+    folder walked."""
+
+    locators: list[tuple[str, type[Source]]]
+    since: datetime | None
+
+
+def claim(locators: list[str], registry: Registry, settings: Settings) -> Claims:
+    return Claims(
+        [(locator, registry.source_for(locator)) for locator in locators],
+        parse_since(settings.since),
+    )
+
+
+def walk(claims: Claims, settings: Settings) -> Discovery:
+    """The sources walk their locators: folders listed, files probed, URLs and feeds asked."""
     found = Discovery()
     seen: set[str] = set()
-    for locator, cls in chosen:
+    for locator, cls in claims.locators:
         source = found.sources.setdefault(cls.name, cls(settings))
         origin = origin_of(locator)
         items: list[MediaItem] = []
@@ -44,8 +60,12 @@ def discover(locators: list[str], registry: Registry, settings: Settings) -> Dis
             elif entry.id not in seen:
                 seen.add(entry.id)
                 items.append(replace(entry, origin=origin))
-        found.items.extend(select(items, settings.limit, since))
+        found.items.extend(select(items, settings.limit, claims.since))
     return found
+
+
+def discover(locators: list[str], registry: Registry, settings: Settings) -> Discovery:
+    return walk(claim(locators, registry, settings), settings)
 
 
 def local_path(locator: str) -> Path | None:

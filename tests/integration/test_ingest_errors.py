@@ -111,6 +111,23 @@ def test_usage_errors_exit_2_with_one_line(
     assert message in run.text and "Traceback" not in run.text
 
 
+@pytest.mark.parametrize("store", ["jsonl:out/x.jsonl", "milvus:out/archive.db"])
+@pytest.mark.parametrize(
+    ("mistake", "message"),
+    [(["no/such/folder"], "no such file"), ([".", "--since", "2026-13-45"], "not a date")],
+)
+def test_a_usage_error_creates_no_store(  # type: ignore[no-untyped-def]
+    store: str, mistake: list[str], message: str, tmp_path: Path, vtembed
+) -> None:
+    """A mistyped path or date stops the run before the sink is opened: opening can create
+    the store (a Milvus Lite folder, a JSONL file's folder and lock), and nothing may be left."""
+    scheme, _, target = store.partition(":")
+    locators = [str(tmp_path / m) if m != "." else str(tmp_path) for m in mistake[:1]]
+    run = vtembed("ingest", *locators, *mistake[1:], "--sink", f"{scheme}:{tmp_path / target}")
+    assert run.code == 2 and message in run.err and "Traceback" not in run.text, run.text
+    assert not (tmp_path / "out").exists()
+
+
 def test_sink_holding_another_model_is_a_usage_error(tmp_path: Path, vtembed) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "e.jsonl"
     out.write_text(

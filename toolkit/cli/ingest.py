@@ -11,7 +11,7 @@ from vtembed import __version__
 from vtembed.cli.context import AppContext, app_context
 from vtembed.cli.options import EmbedderOption, ModelOption, WhisperModelOption
 from vtembed.cli.plugin_options import with_section_options
-from vtembed.discovery import Discovery, discover
+from vtembed.discovery import Discovery, claim, walk
 from vtembed.errors import UsageError
 from vtembed.executors import make_executor
 from vtembed.pipeline import Stages
@@ -124,17 +124,19 @@ def run_ingest(app: AppContext, settings: Settings, locators: list[str]) -> RunS
     sink_cls, target = registry.sink(settings.sink)
     executor = make_executor(settings)
     reporter = make_reporter(settings.progress)
-    # The embedder (which checks the model and its key) and the sink (which refuses a store of
-    # another model, or one in use) come before discovery walks and probes the archive: a usage
-    # error is said at once, not after minutes of finding media.
+    # Every usage error comes before discovery walks and probes the archive, not after minutes
+    # of finding media: the embedder checks the model (and its key), the locators are claimed
+    # by their sources, then the sink refuses a store of another model or one in use. Claiming
+    # comes before the sink, which may create its store: a mistyped path creates nothing.
     the_embedder = embedder_cls(settings, settings.model or None)
     _announce(reporter, settings, the_embedder.describe(), app)
+    claims = claim(locators, registry, settings)
     the_sink = sink_cls(
         target, model_name=the_embedder.model_name, dim=the_embedder.dim, settings=settings
     )
     summary = RunSummary(embedder=embedder_cls.name, model_name=the_embedder.model_name)
     try:
-        found = discover(locators, registry, settings)
+        found = walk(claims, settings)
         _report_found(reporter, found, summary)
         state = RunState(the_sink.state_path, the_embedder.model_name)
         try:
