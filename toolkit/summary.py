@@ -72,9 +72,9 @@ class RunSummary:
     def dry_run_line(self, estimate: Callable[[int, float], str | None]) -> str:
         cost = estimate(self.text_requests, self.audio_request_seconds)
         line = (
-            f"dry run: would send {self.text_requests} text requests and {self.audio_requests} "
-            f"audio requests ({self.audio_request_seconds / 60:.1f} audio minutes) "
-            f"for {self.ok} items"
+            f"dry run: would send {_count(self.text_requests, 'text request')} and "
+            f"{_count(self.audio_requests, 'audio request')} "
+            f"({self.audio_request_seconds / 60:.1f} audio minutes) for {_count(self.ok, 'item')}"
         )
         return f"{line}; {cost}" if cost else line
 
@@ -82,11 +82,10 @@ class RunSummary:
         total = self.ok + self.failed + self.done_before
         if total == 0:
             return [f"nothing to do: no media found ({self.skipped} other files skipped)"]
-        plural = "s" if total != 1 else ""
         now = "planned (dry run)" if dry_run else "done now"
-        items = f"{total} item{plural}: {self.ok} {now}, {self.done_before} done before, "
+        items = f"{_count(total, 'item')}: {self.ok} {now}, {self.done_before} done before, "
         items += f"{self.failed} failed, {self.skipped} skipped"
-        written = f"{self.records_written} records written to {sink}"
+        written = f"{_count(self.records_written, 'record')} written to {sink}"
         lines = [items, "no records written (dry run)" if dry_run else written, self._pace()]
         if self.ok == 0 and self.failed == 0:
             lines.insert(0, "nothing new: every item was already done")
@@ -106,3 +105,7 @@ class RunSummary:
 def _clock(seconds: float) -> str:
     minutes, secs = divmod(round(seconds), 60)
     return f"{minutes}m{secs:02d}s" if minutes else f"{seconds:.1f}s"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -37,3 +37,15 @@ def test_a_run_whose_items_all_failed_shows_no_speed() -> None:
         "0 records written to milvus:a.db",
         "no audio done now, 2.7s in all",
     ]
+
+
+def test_counts_of_one_are_singular() -> None:
+    summary = RunSummary("twelvelabs", "m", ok=1, records_written=1)
+    summary.text_requests, summary.audio_requests, summary.audio_request_seconds = 1, 2, 18.0
+    assert summary.lines("jsonl:e.jsonl")[:2] == [
+        "1 item: 1 done now, 0 done before, 0 failed, 0 skipped",
+        "1 record written to jsonl:e.jsonl",
+    ]
+    assert summary.dry_run_line(lambda texts, seconds: None) == (
+        "dry run: would send 1 text request and 2 audio requests (0.3 audio minutes) for 1 item"
+    )
