@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -131,32 +132,29 @@ def run_ingest(app: AppContext, settings: Settings, locators: list[str]) -> RunS
     the_embedder = embedder_cls(settings, settings.model or None)
     _announce(reporter, settings, the_embedder.describe(), app)
     claims = claim(locators, registry, settings)
-    the_sink = sink_cls(
-        target, model_name=the_embedder.model_name, dim=the_embedder.dim, settings=settings
-    )
     summary = RunSummary(embedder=embedder_cls.name, model_name=the_embedder.model_name)
-    try:
+    with contextlib.ExitStack() as closing:  # the state, then the sink, however the run ends
+        the_sink = sink_cls(
+            target, model_name=the_embedder.model_name, dim=the_embedder.dim, settings=settings
+        )
+        closing.callback(the_sink.close)
         found = walk(claims, settings)
         _report_found(reporter, found, summary)
         state = RunState(the_sink.state_path, the_embedder.model_name)
-        try:
-            todo = [item for item in found.items if not state.is_done(item, the_sink)]
-            summary.done_before = len(found.items) - len(todo)
-            if todo:
-                stages = Stages(
-                    settings=settings,
-                    sources=found.sources,
-                    transcriber=Transcriber(settings.whisper),
-                    embedder=the_embedder,
-                    sink=the_sink,
-                    state=state,
-                    reporter=reporter,
-                )
-                executor.run(todo, stages, summary)
-        finally:
-            state.close()
-    finally:
-        the_sink.close()
+        closing.callback(state.close)
+        todo = [item for item in found.items if not state.is_done(item, the_sink)]
+        summary.done_before = len(found.items) - len(todo)
+        if todo:
+            stages = Stages(
+                settings=settings,
+                sources=found.sources,
+                transcriber=Transcriber(settings.whisper),
+                embedder=the_embedder,
+                sink=the_sink,
+                state=state,
+                reporter=reporter,
+            )
+            executor.run(todo, stages, summary)
     for line in summary.lines(the_sink.describe(), settings.dry_run):
         reporter.info(line)
     if settings.dry_run:
