@@ -15,11 +15,14 @@ records (on a server, a read that must see the handle's own writes waits for the
 The JSONL sink is the small-archive baseline the ratios are against; it re-reads its file for every
 query, so each sink stops querying after --query-budget-sec (having run at least one query).
 
-Writes benchmarks/results/sinks.json; exits 1 if a sink stored a record twice or lost one.
+Writes benchmarks/results/sinks.json, which the README's sink table is made from, for the full
+run (every sink, the default rows and dims); a narrower run writes sinks-partial.json unless
+--name says otherwise, so it never replaces the full run's figures. Exits 1 if a sink stored a
+record twice or lost one.
 
     .venv/bin/python benchmarks/sink_throughput.py [--rows 100000] [--dims 384,1024]
         [--sinks lancedb,milvus,milvus-server] [--queries 200] [--items 100]
-        [--query-budget-sec 10] [--no-milvus-server]
+        [--query-budget-sec 10] [--no-milvus-server] [--name NAME]
 """
 
 from __future__ import annotations
@@ -282,6 +285,9 @@ def main() -> None:
     parser.add_argument(
         "--no-milvus-server", action="store_true", help="leave out the Milvus server run"
     )
+    parser.add_argument(
+        "--name", help="results file name (default: sinks for the full run, else sinks-partial)"
+    )
     args = parser.parse_args()
     available = searchable_sinks()
     names = [*available, *(SERVER_RUNS if "milvus" in available else ())]
@@ -318,8 +324,10 @@ def main() -> None:
                     results.append(result)
                     failed = failed or fault
     with_ratios(results, args.baseline)
+    defaults = (parser.get_default("rows"), parser.get_default("dims"))
+    full = not args.sinks and not args.no_milvus_server and (args.rows, args.dims) == defaults
     write_result(
-        "sinks",
+        args.name or ("sinks" if full else "sinks-partial"),
         {
             "rows": args.rows,
             "media_items": args.items,
