@@ -16,7 +16,7 @@ The JSONL sink is the small-archive baseline the ratios are against; it re-reads
 query, so each sink stops querying after --query-budget-sec (having run at least one query).
 
 Writes benchmarks/results/sinks.json, which the README's sink table is made from, for the full
-run (every sink, the default rows and dims); a narrower run writes sinks-partial.json unless
+run (every option but --tmp at its default); any other run writes sinks-partial.json unless
 --name says otherwise, so it never replaces the full run's figures. Exits 1 if a sink stored a
 record twice or lost one.
 
@@ -324,8 +324,9 @@ def main() -> None:
                     results.append(result)
                     failed = failed or fault
     with_ratios(results, args.baseline)
-    defaults = (parser.get_default("rows"), parser.get_default("dims"))
-    full = not args.sinks and not args.no_milvus_server and (args.rows, args.dims) == defaults
+    # Any option that changes what is measured (not where the stores go) makes a narrower run.
+    measured = [key for key in vars(args) if key not in ("tmp", "name")]
+    full = all(getattr(args, key) == parser.get_default(key) for key in measured)
     write_result(
         args.name or ("sinks" if full else "sinks-partial"),
         {
