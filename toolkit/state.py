@@ -51,10 +51,18 @@ class StateRow:
 
 
 class RunState:
-    def __init__(self, path: Path, model_name: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path | None, model_name: str, *, writable: bool = True) -> None:
+        """`writable=False` (a dry run) reads the manifest and records nothing, and a path of
+        None or one that does not exist is an empty manifest: neither creates a file."""
         self.path = path
         self.model_name = model_name
+        self.writable = writable
+        if not writable:
+            self.db = _read_only(path)
+            return
+        if path is None:
+            raise ValueError("a writable run state needs a path")
+        path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
@@ -71,7 +79,7 @@ class RunState:
         ).fetchone()
         if row is None:
             return False
-        if item.origin and row[3] != item.origin:
+        if item.origin and row[3] != item.origin and self.writable:
             self.db.execute(
                 "UPDATE items SET origin=? WHERE media_id=? AND model_name=?",
                 (item.origin, item.id, self.model_name),
@@ -107,6 +115,8 @@ class RunState:
         self._put(item, "failed", 0, error)
 
     def _put(self, item: MediaItem, status: str, records: int, error: str | None) -> None:
+        if not self.writable:
+            return
         self.db.execute(
             f"INSERT OR REPLACE INTO items ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -134,3 +144,17 @@ class RunState:
 
     def close(self) -> None:
         self.db.close()
+
+
+def _read_only(path: Path | None) -> sqlite3.Connection:
+    """The manifest as it is on disk, or an empty one in memory; files from before `origin`
+    existed are read with an empty origin, since a read-only file cannot gain the column."""
+    if path is None or not path.is_file():
+        db = sqlite3.connect(":memory:", isolation_level=None)
+        db.execute(_SCHEMA)
+        return db
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(items)")}
+    if "origin" not in columns:
+        db.execute("CREATE TEMP VIEW items AS SELECT *, '' AS origin FROM main.items")
+    return db

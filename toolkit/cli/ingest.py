@@ -8,16 +8,18 @@ from typing import Annotated, Any
 
 import typer
 
-from vtembed import __version__
+from vtembed import __version__, dry_run
 from vtembed.cli.context import AppContext, app_context
 from vtembed.cli.options import EmbedderOption, ModelOption, WhisperModelOption
 from vtembed.cli.plugin_options import with_section_options
 from vtembed.discovery import Discovery, claim, walk
+from vtembed.embedder import Embedder
 from vtembed.errors import UsageError
 from vtembed.executors import make_executor
 from vtembed.pipeline import Stages
 from vtembed.progress import Reporter, make_reporter
 from vtembed.settings import PluginSection, Settings
+from vtembed.sink import Sink
 from vtembed.state import RunState
 from vtembed.summary import RunSummary
 from vtembed.transcribe import Transcriber, describe_model
@@ -128,20 +130,16 @@ def run_ingest(app: AppContext, settings: Settings, locators: list[str]) -> RunS
     # Every usage error comes before discovery walks and probes the archive, not after minutes
     # of finding media: the embedder checks the model (and its key), the locators are claimed
     # by their sources, then the sink refuses a store of another model or one in use. Claiming
-    # comes before the sink, which may create its store: a mistyped path creates nothing.
+    # comes before the sink, which may create its store: a mistyped path creates nothing (and a
+    # dry run never does).
     the_embedder = embedder_cls(settings, settings.model or None)
     _announce(reporter, settings, the_embedder.describe(), app)
     claims = claim(locators, registry, settings)
     summary = RunSummary(embedder=embedder_cls.name, model_name=the_embedder.model_name)
     with contextlib.ExitStack() as closing:  # the state, then the sink, however the run ends
-        the_sink = sink_cls(
-            target, model_name=the_embedder.model_name, dim=the_embedder.dim, settings=settings
-        )
-        closing.callback(the_sink.close)
+        the_sink, state = _open_store(closing, sink_cls, target, the_embedder, settings)
         found = walk(claims, settings)
         _report_found(reporter, found, summary)
-        state = RunState(the_sink.state_path, the_embedder.model_name)
-        closing.callback(state.close)
         todo = [item for item in found.items if not state.is_done(item, the_sink)]
         summary.done_before = len(found.items) - len(todo)
         if todo:
@@ -160,6 +158,31 @@ def run_ingest(app: AppContext, settings: Settings, locators: list[str]) -> RunS
     if settings.dry_run:
         reporter.info(summary.dry_run_line(the_embedder.estimate_cost))
     return summary
+
+
+def _open_store(
+    closing: contextlib.ExitStack,
+    sink_cls: type[Sink],
+    target: str,
+    embedder: Embedder,
+    settings: Settings,
+) -> tuple[Sink, RunState]:
+    """The sink, then its manifest; `closing` closes them in reverse. A dry run creates and
+    writes neither (see `vtembed.dry_run`)."""
+    model_name, dim = embedder.model_name, embedder.dim
+    if settings.dry_run:
+        sink = dry_run.open_sink(
+            sink_cls, target, model_name=model_name, dim=dim, settings=settings
+        )
+    else:
+        sink = sink_cls(target, model_name=model_name, dim=dim, settings=settings)
+    closing.callback(sink.close)
+    if settings.dry_run:
+        state = dry_run.read_state(sink, model_name)
+    else:
+        state = RunState(sink.state_path, model_name)
+    closing.callback(state.close)
+    return sink, state
 
 
 def _report_found(reporter: Reporter, found: Discovery, summary: RunSummary) -> None:

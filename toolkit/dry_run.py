@@ -1,0 +1,72 @@
+"""A dry run plans against the store as it is and leaves it as it was.
+
+Opening a sink for writing creates its store when there is none (a Milvus Lite folder, a LanceDB
+directory, a JSONL lock file), so a dry run first asks the sink which model its store holds.
+Another model is refused as a real run would refuse it. No store (or an empty one) is planned
+against a stand-in that holds nothing, so every item is new. A store of this model is opened as
+for a real run, to count what is done (and its sink may tidy it as it would for a real run: the
+JSONL sink cuts off a line a killed run left torn). The resume manifest is read, never written.
+A sink that does not implement `stored_model` cannot say whether its store exists: it is opened
+as for a real run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from vtembed.errors import UsageError
+from vtembed.models import EmbeddingRecord
+from vtembed.settings import Settings
+from vtembed.sink import Sink
+from vtembed.state import RunState
+
+
+def open_sink(
+    sink_cls: type[Sink], target: str, *, model_name: str, dim: int, settings: Settings
+) -> Sink:
+    if _cannot_tell(sink_cls):
+        return sink_cls(target, model_name=model_name, dim=dim, settings=settings)
+    held = sink_cls.stored_model(target, settings)
+    if held is None:
+        return NothingStored(sink_cls.scheme, target, model_name=model_name, dim=dim)
+    if held != (model_name, dim):
+        raise UsageError(
+            f"sink {sink_cls.scheme}:{target} holds {held[0]} ({held[1]} dims), "
+            f"not {model_name} ({dim} dims): choose another output path"
+        )
+    return sink_cls(target, model_name=model_name, dim=dim, settings=settings)
+
+
+def read_state(sink: Sink, model_name: str) -> RunState:
+    """The store's manifest read-only; none (empty) for a store that is not there."""
+    path = None if isinstance(sink, NothingStored) else sink.state_path
+    return RunState(path, model_name, writable=False)
+
+
+def _cannot_tell(sink_cls: type[Sink]) -> bool:
+    return sink_cls.stored_model.__func__ is Sink.stored_model.__func__  # type: ignore[attr-defined]
+
+
+class NothingStored(Sink):
+    """Stands in for a store that is not there yet: it holds nothing, so every item is new."""
+
+    def __init__(self, scheme: str, target: str, *, model_name: str, dim: int) -> None:
+        super().__init__(target, model_name=model_name, dim=dim)
+        self._scheme = scheme
+
+    @property
+    def state_path(self) -> Path:
+        raise RuntimeError("a store that is not there has no resume state")
+
+    def write(self, records: Sequence[EmbeddingRecord]) -> int:
+        raise RuntimeError("a dry run writes no records")
+
+    def delete_media(self, media_id: str) -> int:
+        raise RuntimeError("a dry run deletes no records")
+
+    def count(self, media_id: str) -> int:
+        return 0
+
+    def describe(self) -> str:
+        return f"{self._scheme}:{self.target}"
