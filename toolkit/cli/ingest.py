@@ -22,7 +22,8 @@ from vtembed.settings import PluginSection, Settings
 from vtembed.sink import Sink
 from vtembed.state import RunState
 from vtembed.summary import RunSummary
-from vtembed.transcribe import Transcriber, describe_model
+from vtembed.transcribe import Transcriber
+from vtembed.whisper_model import describe_model, model_dir
 
 SKIP_LINES = 20  # a folder of photos should not drown the run's output
 
@@ -128,11 +129,13 @@ def run_ingest(app: AppContext, settings: Settings, locators: list[str]) -> RunS
     executor = make_executor(settings)
     reporter = make_reporter(settings.progress)
     # Every usage error comes before discovery walks and probes the archive, not after minutes
-    # of finding media: the embedder checks the model (and its key), the locators are claimed
+    # of finding media: the embedder checks the model (and its key), the Whisper model is found
+    # (it loads only once there is something to transcribe), the locators are claimed
     # by their sources, then the sink refuses a store of another model or one in use. Claiming
     # comes before the sink, which may create its store: a mistyped path creates nothing (and a
     # dry run never does).
     the_embedder = embedder_cls(settings, settings.model or None)
+    model_dir(settings.whisper)
     _announce(reporter, settings, the_embedder.describe(), app)
     claims = claim(locators, registry, settings)
     summary = RunSummary(embedder=embedder_cls.name, model_name=the_embedder.model_name)
