@@ -12,10 +12,9 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import hashlib
+import io
 import json
 import socket
-import subprocess
-import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -54,6 +53,8 @@ class FakeTwelveLabs:
     not_json: bool = False
     arrivals: list[Arrival] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
+    unheard: list[str] = field(default_factory=list)
+    """Answers the client did not wait for (its timeout came first): slow ones, as planned."""
     attempts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -85,6 +86,13 @@ class FakeTwelveLabs:
         return (v / np.linalg.norm(v)).round(6).tolist()
 
     def handle(self, req: BaseHTTPRequestHandler) -> None:
+        try:
+            self._answer(req)
+        except (BrokenPipeError, ConnectionResetError):  # the client stopped waiting first
+            with self.lock:
+                self.unheard.append(getattr(req, "fake_answer", "?"))
+
+    def _answer(self, req: BaseHTTPRequestHandler) -> None:
         length = int(req.headers.get("content-length", 0))
         body = req.rfile.read(length)
         if req.path != "/v1.3/embed":
@@ -101,6 +109,7 @@ class FakeTwelveLabs:
             self.attempts[key] += 1
             fault = self.faults[attempt] if attempt < len(self.faults) else None
             answer = "400" if problem else (fault or "ok")
+            req.fake_answer = answer  # type: ignore[attr-defined]
             self.arrivals.append(Arrival(key, time.monotonic(), answer))
             if problem:
                 self.violations.append(problem)
@@ -210,25 +219,15 @@ def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str
 
 
 def _duration(data: bytes) -> float | None:
-    with tempfile.NamedTemporaryFile(suffix=".audio") as f:
-        f.write(data)
-        f.flush()
-        out = subprocess.run(
-            [
-                "ffprobe",
-                "-v",
-                "error",
-                "-show_entries",
-                "format=duration",
-                "-of",
-                "csv=p=0",
-                f.name,
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+    """Seconds of sound the file really holds, decoded in this process: a header's duration
+    can be missing or wrong (a FLAC written to a pipe has none), and an ffprobe process per
+    request was slow enough on a loaded machine to run past the client's timeout."""
+    import av
+
     try:
-        return float(out.stdout.strip())
-    except ValueError:
+        with av.open(io.BytesIO(data)) as container:
+            stream = container.streams.audio[0]
+            samples = sum(frame.samples for frame in container.decode(stream))
+            return samples / stream.rate if stream.rate else None
+    except (av.FFmpegError, IndexError):
         return None

@@ -82,7 +82,8 @@ def test_every_record_arrives_once_through_faults(media: Path, tmp_path: Path, v
     recs = records(out)
     assert max(Counter(r["id"] for r in recs).values()) == 1
     ok = [a for a in fake.arrivals if a.answer == "ok"]
-    assert len(recs) == len(ok) == len({a.key for a in fake.arrivals})
+    unheard = f"answers the client did not wait for: {fake.unheard}"
+    assert len(recs) == len(ok) == len({a.key for a in fake.arrivals}), unheard
     for r in recs:
         assert r["model_name"] == "Marengo-retrieval-2.7" and r["dim"] == 1024
         assert len(r["embedding"]) == 1024 and "embedded_from" not in r
