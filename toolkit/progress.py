@@ -42,6 +42,7 @@ class PlainReporter:
 
     def start(self, total_items: int) -> None:
         self.total = total_items
+        self._last = time.monotonic()  # a heartbeat every 10 s: short items print none
 
     def item_start(self, label: str, duration_sec: float) -> None:
         self.started += 1
