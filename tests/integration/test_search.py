@@ -82,7 +82,11 @@ def test_human_output(archive: dict[str, Path], vtembed) -> None:  # type: ignor
     assert "dog walk" in first and "00:0" in first and "\u2013" in first
     assert "ffplay -ss" in first and "#t=" in first and "dog%20walk.wav" in first
     nothing = search(vtembed, archive["out"], "--media", "no-such-id")
-    assert (nothing.code, nothing.out.strip()) == (0, "no matches")
+    assert nothing.code == 0 and nothing.out.startswith("no matches: the store holds no records")
+    assert (
+        f"media {archive['out'].parent / 'typo.wav'}"
+        in search(vtembed, archive["out"], "--media", str(archive["out"].parent / "typo.wav")).out
+    )
 
 
 def test_empty_or_missing_sink(tmp_path: Path, vtembed) -> None:  # type: ignore[no-untyped-def]

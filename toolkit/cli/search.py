@@ -84,12 +84,21 @@ def search(
     handle = sink_cls.open_for_search(target, model_name=model_name, dim=dim, settings=settings)
     try:
         hits = handle.search(vector, k, filters)
+        # A mistyped --media matches nothing, and "no matches" alone would read as "not said".
+        unknown = (
+            media is not None and not hits and not handle.search(vector, 1, media_filter(media))
+        )
     except NotImplementedError as exc:
         raise UsageError(str(exc) or f"the {sink_cls.scheme} sink cannot search") from None
     finally:
         handle.close()
     if as_json:
         typer.echo(json.dumps(hits, ensure_ascii=False, indent=2))
+    elif unknown:
+        typer.echo(
+            f"no matches: the store holds no records of media {media} "
+            "(give its id, or the path or URL it was ingested from)"
+        )
     elif not hits:
         typer.echo("no matches")
     else:
