@@ -10,6 +10,8 @@ import pytest
 
 from tests import media_factory as mf
 from tests.conftest import records
+from tests.record_factory import make_record
+from vtembed.plugins.sinks.lancedb import LanceDbSink
 
 
 def _digest(path: Path) -> str:
@@ -58,17 +60,12 @@ def test_a_dry_run_counts_what_is_done_and_records_nothing(
 def test_a_dry_run_refuses_a_store_of_another_model(tmp_path: Path, tools: None, vtembed) -> None:  # type: ignore[no-untyped-def]
     folder = tmp_path / "in"
     mf.speech_media(folder, "a talk", "wav", text=mf.DEMO_TEXT)
-    store = f"lancedb:{tmp_path / 'a.lance'}"
-    assert vtembed("ingest", str(folder), "--sink", store).code == 0
-    run = vtembed(
-        "ingest",
-        str(folder),
-        "--dry-run",
-        "--sink",
-        store,
-        "--embedder",
-        "twelvelabs",
-        env={"TWELVELABS_API_KEY": "tlk_not_used"},
-    )
+    lance = tmp_path / "a.lance"
+    marengo = LanceDbSink(str(lance), model_name="Marengo-retrieval-2.7", dim=1024)
+    try:
+        marengo.write([make_record("old", 0, [1.0] * 1024, model="Marengo-retrieval-2.7")])
+    finally:
+        marengo.close()
+    run = vtembed("ingest", str(folder), "--dry-run", "--sink", f"lancedb:{lance}")
     assert run.code == 2 and "Traceback" not in run.text, run.text
-    assert "holds all-MiniLM-L6-v2 (384 dims), not Marengo-retrieval-2.7 (1024 dims)" in run.err
+    assert "holds Marengo-retrieval-2.7 (1024 dims), not all-MiniLM-L6-v2 (384 dims)" in run.err
