@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from vtembed.errors import UsageError
 from vtembed.models import MediaItem
 from vtembed.sink import Sink
 
@@ -57,9 +58,15 @@ class RunState:
         self.path = path
         self.model_name = model_name
         self.writable = writable
-        if not writable:
-            self.db = _read_only(path)
-            return
+        try:
+            self.db = _read_only(path) if not writable else self._open(path)
+        except sqlite3.DatabaseError as exc:
+            raise UsageError(
+                f"resume state {path} cannot be read ({exc}): move it away and run again "
+                "(every item is then redone, and its records replaced, not doubled)"
+            ) from None
+
+    def _open(self, path: Path | None) -> sqlite3.Connection:
         if path is None:
             raise ValueError("a writable run state needs a path")
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -68,6 +75,7 @@ class RunState:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute(_SCHEMA)
         self._add_origin_column()
+        return self.db
 
     def is_done(self, item: MediaItem, sink: Sink) -> bool:
         """Also remembers which locator found a known item now (rows from before `origin`
@@ -155,6 +163,8 @@ def _read_only(path: Path | None) -> sqlite3.Connection:
         return db
     db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
     columns = {row[1] for row in db.execute("PRAGMA table_info(items)")}
-    if "origin" not in columns:
+    if not columns:  # an empty file: a real run would make the table in it
+        db.execute(_SCHEMA.replace("CREATE TABLE", "CREATE TEMP TABLE"))
+    elif "origin" not in columns:
         db.execute("CREATE TEMP VIEW items AS SELECT *, '' AS origin FROM main.items")
     return db
