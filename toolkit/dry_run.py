@@ -2,10 +2,10 @@
 
 Opening a sink for writing creates its store when there is none (a Milvus Lite folder, a LanceDB
 directory, a JSONL lock file), so a dry run first asks the sink which model its store holds.
-Another model is refused as a real run would refuse it. No store (or an empty one) is planned
-against a stand-in that holds nothing, so every item is new. A store of this model is opened as
-for a real run, to count what is done (and its sink may tidy it as it would for a real run: the
-JSONL sink cuts off a line a killed run left torn). The resume manifest is read, never written.
+No store (or an empty one) is planned against a stand-in that holds nothing, so every item is
+new. A store that holds records is opened as for a real run: the sink refuses one of another
+model, and counts what is done (and may tidy the store as it would for a real run: the JSONL
+sink cuts off a line a killed run left torn). The resume manifest is read, never written.
 A sink that does not implement `stored_model` cannot say whether its store exists: it is opened
 as for a real run.
 """
@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from vtembed.errors import UsageError
 from vtembed.models import EmbeddingRecord
 from vtembed.settings import Settings
 from vtembed.sink import Sink
@@ -27,14 +26,10 @@ def open_sink(
 ) -> Sink:
     if _cannot_tell(sink_cls):
         return sink_cls(target, model_name=model_name, dim=dim, settings=settings)
-    held = sink_cls.stored_model(target, settings)
-    if held is None:
+    if sink_cls.stored_model(target, settings) is None:
         return NothingStored(sink_cls.scheme, target, model_name=model_name, dim=dim)
-    if held != (model_name, dim):
-        raise UsageError(
-            f"sink {sink_cls.scheme}:{target} holds {held[0]} ({held[1]} dims), "
-            f"not {model_name} ({dim} dims): choose another output path"
-        )
+    # A store that holds records exists: opening it creates nothing, and a sink refuses a store
+    # of another model as it opens, as in a real run.
     return sink_cls(target, model_name=model_name, dim=dim, settings=settings)
 
 
