@@ -58,24 +58,15 @@ class RunState:
         self.path = path
         self.model_name = model_name
         self.writable = writable
+        if writable and path is None:
+            raise ValueError("a writable run state needs a path")
         try:
-            self.db = _read_only(path) if not writable else self._open(path)
+            self.db = _read_write(path) if path is not None and writable else _read_only(path)
         except sqlite3.DatabaseError as exc:
             raise UsageError(
                 f"resume state {path} cannot be read ({exc}): move it away and run again "
                 "(every item is then redone, and its records replaced, not doubled)"
             ) from None
-
-    def _open(self, path: Path | None) -> sqlite3.Connection:
-        if path is None:
-            raise ValueError("a writable run state needs a path")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute(_SCHEMA)
-        self._add_origin_column()
-        return self.db
 
     def is_done(self, item: MediaItem, sink: Sink) -> bool:
         """Also remembers which locator found a known item now (rows from before `origin`
@@ -140,18 +131,29 @@ class RunState:
             ),
         )
 
-    def _add_origin_column(self) -> None:
-        columns = {row[1] for row in self.db.execute("PRAGMA table_info(items)")}
-        if "origin" in columns:
-            return
-        try:
-            self.db.execute("ALTER TABLE items ADD COLUMN origin TEXT NOT NULL DEFAULT ''")
-        except sqlite3.OperationalError as exc:  # another process added it a moment ago
-            if "duplicate column" not in str(exc):
-                raise
-
     def close(self) -> None:
         self.db.close()
+
+
+def _read_write(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute(_SCHEMA)
+    _add_origin_column(db)
+    return db
+
+
+def _add_origin_column(db: sqlite3.Connection) -> None:
+    columns = {row[1] for row in db.execute("PRAGMA table_info(items)")}
+    if "origin" in columns:
+        return
+    try:
+        db.execute("ALTER TABLE items ADD COLUMN origin TEXT NOT NULL DEFAULT ''")
+    except sqlite3.OperationalError as exc:  # another process added it a moment ago
+        if "duplicate column" not in str(exc):
+            raise
 
 
 def _read_only(path: Path | None) -> sqlite3.Connection:
