@@ -2,26 +2,35 @@
 `--config FILE.toml` > the shipped `config/default.toml`.
 
 The defaults below and `config/default.toml` are kept equal by a test, so the file is an honest,
-commented list of every setting.
+commented list of every setting. Loading is strict: a file that is not TOML, a name that is no
+setting (in any source) or a value out of range is one UsageError before any work.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
+from dotenv import dotenv_values
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
+from vtembed import settings_check as check
 from vtembed.errors import UsageError
+
+# A nested table refuses keys it does not know: the names are checked with their source and a
+# suggestion in `settings_check` first, so this is the backstop should that walk miss one.
+_STRICT = ConfigDict(extra="forbid")
 
 
 def default_cache_dir() -> Path:
@@ -32,25 +41,32 @@ def default_cache_dir() -> Path:
 class ModelSpec(BaseModel):
     """The limits of one embedding model: they decide chunking and segmenting."""
 
-    dim: int
-    text_token_limit: int
+    model_config = _STRICT
+
+    dim: int = Field(ge=1)
+    text_token_limit: int = Field(ge=3)
+    """At least 3: the count includes the start and end tokens, so 2 leave no room for a word."""
     tokenizer: str = "clip"
-    audio_segment_sec: float
+    audio_segment_sec: float = Field(gt=0)
     protocol: str = ""
     """The wire protocol a remote embedder speaks for this model ("" for local models)."""
 
 
 class WhisperSettings(BaseModel):
+    model_config = _STRICT
+
     model: str = ""
     compute_type: str = "int8"
-    beam_size: int = 5
+    beam_size: int = Field(5, ge=1)
     vad: bool = True
     language: str = "en"
-    cpu_threads: int = 0
-    window_sec: float = 300.0
+    cpu_threads: int = Field(0, ge=0)
+    window_sec: float = Field(300.0, gt=0)
 
 
 class PipelineSettings(BaseModel):
+    model_config = _STRICT
+
     overlap: bool = True
     windows_ahead: int = Field(1, ge=0)
     parts_waiting: int = Field(8, ge=1)
@@ -58,14 +74,19 @@ class PipelineSettings(BaseModel):
 
 
 class RaySettings(BaseModel):
+    model_config = _STRICT
+
     address: str = ""
     workers: int = Field(0, ge=0)
 
 
 class ServeSettings(BaseModel):
+    model_config = _STRICT
+
     host: str = "127.0.0.1"
-    port: int = 8765
-    max_upload_mb: float = 50.0
+    port: int = Field(8765, ge=0, le=65535)
+    """0 lets the system choose a free port."""
+    max_upload_mb: float = Field(50.0, gt=0)
 
 
 def _default_models() -> dict[str, ModelSpec]:
@@ -85,6 +106,9 @@ class Settings(BaseSettings):
         env_prefix="VTEMBED_",
         env_nested_delimiter="__",
         env_file=".env",
+        # Not "forbid": the shipped file holds every built-in plugin's table, and `.env` may hold
+        # variables that are not settings, whether or not this run has them. Names are checked
+        # by `settings_check` before this model sees them.
         extra="ignore",
     )
 
@@ -92,9 +116,9 @@ class Settings(BaseSettings):
     model: str = ""
     sink: str = "jsonl:vtembed-out/embeddings.jsonl"
     cache_dir: Path = Field(default_factory=default_cache_dir, validate_default=True)
-    max_pause_sec: float = 2.0
-    embed_batch_size: int = 32
-    progress: str = "auto"
+    max_pause_sec: float = Field(2.0, ge=0)
+    embed_batch_size: int = Field(32, ge=1)
+    progress: Literal["auto", "rich", "plain", "none"] = "auto"
     dry_run: bool = False
     limit: int = Field(0, ge=0)
     since: str = ""
@@ -149,12 +173,36 @@ def load_settings(
     overrides: dict[str, Any] | None = None,
     config: Path | None = None,
     sections: list[PluginSection] | None = None,
+    *,
+    other_sections: Collection[str] = (),
 ) -> Settings:
     """Build settings for one run; `overrides` are the CLI flags that were actually given and
-    `sections` the settings tables that loaded plugins declare."""
+    `sections` the settings tables that loaded plugins declare. `other_sections` names tables
+    that are valid but not used here (a search leaves the sources' out), so they are accepted
+    unchecked; the shipped file's tables always are.
+
+    Every mistake is one UsageError before any value is used: a file that is not TOML, a name
+    that is no setting (with the nearest one), then a value out of range (with its source)."""
     if config is not None and not config.is_file():
         raise UsageError(f"config file not found: {config}")
     plugin_sections = list(sections or [])
+    shipped = check.read_toml(default_toml(), f"shipped config {default_toml()}")
+    user = check.read_toml(config, f"config {config}") if config is not None else None
+    run_cls = _run_settings_class(config, plugin_sections)
+    others = [*(k for k, v in shipped.items() if isinstance(v, dict)), *other_sections]
+    given = _check_names(
+        check.tree(run_cls, others), overrides or {}, config, user, plugin_sections
+    )
+    try:
+        return run_cls(**(overrides or {}))
+    except ValidationError as exc:
+        raise UsageError(f"invalid settings: {check.describe(exc, given)}") from None
+    except SettingsError as exc:  # a value pydantic-settings could not parse, say bad JSON
+        raise UsageError(f"invalid settings: {exc}") from None
+
+
+def _run_settings_class(config: Path | None, sections: list[PluginSection]) -> type[Settings]:
+    """Settings with the plugins' tables as fields, reading the sources in precedence order."""
 
     class _RunSettings(Settings):
         @classmethod
@@ -168,20 +216,53 @@ def load_settings(
         ) -> tuple[PydanticBaseSettingsSource, ...]:
             files = [TomlConfigSettingsSource(settings_cls, toml_file=config)] if config else []
             shipped = TomlConfigSettingsSource(settings_cls, toml_file=default_toml())
-            aliases = _AliasEnvSource(settings_cls, plugin_sections)
+            aliases = _AliasEnvSource(settings_cls, sections)
             return (init_settings, env_settings, aliases, dotenv_settings, *files, shipped)
 
-    fields: dict[str, Any] = {
-        s.name: (s.model, Field(default_factory=s.model)) for s in plugin_sections
+    fields: dict[str, Any] = {s.name: (s.model, Field(default_factory=s.model)) for s in sections}
+    return create_model("RunSettings", __base__=_RunSettings, **fields)
+
+
+def _check_names(
+    root: check.Table,
+    overrides: dict[str, Any],
+    config: Path | None,
+    user: dict[str, Any] | None,
+    sections: list[PluginSection],
+) -> list[check.Walk]:
+    """Each source's names checked, in precedence order; what each set, for tracing values."""
+    aliases = {var: (s.name, key) for s in sections for var, key in s.env.items()}
+    dotenv = Path(".env")
+    walks = [
+        check.check_overrides(root, overrides),
+        check.check_variables(root, dict(os.environ), _env_label, aliases),
+        _alias_walk(aliases),
+        check.check_variables(
+            root, dotenv_values(dotenv) if dotenv.is_file() else {}, _dotenv_label, aliases
+        ),
+    ]
+    if user is not None:
+        walks.append(check.check_toml(root, user, f"config {config}"))
+    problems = [problem for walk in walks for problem in walk.problems]
+    if problems:
+        raise UsageError("; ".join(problems))
+    return walks
+
+
+def _alias_walk(aliases: dict[str, tuple[str, str]]) -> check.Walk:
+    """The plugins' own variables (`TWELVELABS_API_KEY`): not ours to check, only to trace."""
+    given: dict[check.Key, str | None] = {
+        key: _env_label(var) for var, key in aliases.items() if os.environ.get(var)
     }
-    run_cls = create_model("RunSettings", __base__=_RunSettings, **fields)
-    try:
-        return run_cls(**(overrides or {}))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise UsageError(f"invalid settings: {problems}") from None
+    return check.Walk(given, [])
+
+
+def _env_label(name: str) -> str:
+    return f"environment variable {name}"
+
+
+def _dotenv_label(name: str) -> str:
+    return f"{name} in .env"
 
 
 def section(settings: Settings, name: str) -> Any:
