@@ -2,10 +2,12 @@
 
 Optional: install with `pip install -e '.[ytdlp]'`. Without yt-dlp this module still imports, sets
 `VTEMBED_UNAVAILABLE` (shown by `vtembed plugins`) and registers nothing, so page URLs go to the
-URL source. With it, an http(s) URL whose path has no media extension, that is not a feed and
-whose HEAD says `text/html` is handed to yt-dlp's extractors (no download); the best format with
-audio is then downloaded through the shared cache (`downloads.download`). Records keep the page
-URL as `media.uri`, so they point at what the user asked for, not at a CDN address.
+URL source. Whether it is installed is asked of the import system, not by importing it, so that
+listing plugins or `--help` does not load yt-dlp: only resolving a page does. With it, an
+http(s) URL whose path has no media extension, that is not a feed and whose HEAD says
+`text/html` is handed to yt-dlp's extractors (no download); the best format with audio is then
+downloaded through the shared cache (`downloads.download`). Records keep the page URL as
+`media.uri`, so they point at what the user asked for, not at a CDN address.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import functools
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,13 +30,8 @@ from vtembed.plugins.sources.local import MEDIA_EXTENSIONS
 from vtembed.plugins.sources.podcast import looks_like_feed_url
 from vtembed.source import Failed, Found, Source
 
-try:
-    import yt_dlp
-except ImportError:  # the extra is not installed
-    yt_dlp = None
-
 VTEMBED_UNAVAILABLE: str | None = (
-    None if yt_dlp is not None else "yt-dlp is not installed: pip install -e '.[ytdlp]'"
+    None if find_spec("yt_dlp") else "yt-dlp is not installed: pip install -e '.[ytdlp]'"
 )
 HEAD_TIMEOUT_SEC = 5.0
 _media_urls: dict[str, str] = {}  # page URL -> resolved media URL, for open() in this process
@@ -84,6 +82,8 @@ class _Quiet:
 
 def _extract(page_url: str) -> tuple[dict[str, Any], str]:
     """yt-dlp's info for the page (no download) and the URL of its best format with audio."""
+    import yt_dlp
+
     options = {
         "quiet": True,
         "no_warnings": True,
@@ -93,7 +93,7 @@ def _extract(page_url: str) -> tuple[dict[str, Any], str]:
         "socket_timeout": 20,
         "http_headers": {"User-Agent": f"vtembed/{__version__}"},
     }
-    with yt_dlp.YoutubeDL(options) as ydl:  # type: ignore[union-attr]
+    with yt_dlp.YoutubeDL(options) as ydl:
         info = ydl.extract_info(page_url, download=False)
     if info and info.get("_type") in ("playlist", "multi_video"):
         # The generic extractor lists a page's <video>s as entries titled "<page title> (N)":
