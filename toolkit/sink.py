@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from vtembed.errors import UsageError
 from vtembed.models import EmbeddingRecord
 
 if TYPE_CHECKING:
@@ -27,6 +28,9 @@ class Sink(ABC):
     def __init__(
         self, target: str, *, model_name: str, dim: int, settings: Settings | None = None
     ) -> None:
+        # A sink that code builds directly refuses a wrong target as the host's early check does,
+        # before a subclass makes its lock or folder.
+        type(self).check_target(target, settings)
         self.target = target
         self.model_name = model_name
         self.dim = dim
@@ -60,6 +64,13 @@ class Sink(ABC):
     @abstractmethod
     def count(self, media_id: str) -> int:
         """How many records of the media item are stored: resume trusts this, not its memory."""
+
+    @classmethod
+    def check_target(cls, target: str, settings: Settings | None = None) -> None:
+        """Raise `UsageError` (one line naming the target) when target cannot be this kind of
+        store: a folder where the store is a file, a store's own lock or state file. The host
+        asks before any work, so a mistake costs no walk of the archive and leaves nothing
+        behind: the check only looks, it creates nothing. By default every target may do."""
 
     @classmethod
     def doctor(cls, target: str, settings: Settings | None = None) -> list[tuple[str, str | None]]:
@@ -98,3 +109,26 @@ class Sink(ABC):
 
     def describe(self) -> str:
         return f"{self.scheme}:{self.target}"
+
+
+def local_store_path(scheme: str, target: str, sidecars: Mapping[str, str]) -> Path:
+    """The path of a store kept on the local disk, after the checks every such store shares.
+
+    `sidecars` maps the suffixes of the files the store keeps beside itself (`PATH.lock`) to
+    what they are. A target named like one of them is another store's file, which a store
+    made there would clobber; a target under a file can hold nothing.
+    """
+    path = Path(target).expanduser()
+    for suffix, what in sidecars.items():
+        if path.name.endswith(suffix) and path.name != suffix:
+            owner = path.with_name(path.name.removesuffix(suffix))
+            raise UsageError(
+                f"sink {scheme}:{target}: that is the {what} of the store {owner}, not a store; "
+                f"give the store's own path ({scheme}:{owner})"
+            )
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"sink {scheme}:{target}: {parent} is a file, not a folder")
+            break
+    return path

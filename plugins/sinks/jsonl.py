@@ -4,7 +4,8 @@ Beside `PATH` it keeps `PATH.meta.json` (the model and dimension the file holds)
 `PATH.state.sqlite` (the resume manifest) and `PATH.lock` (one writer at a time). Each batch is
 appended with a single write and fsync; a line cut short by a kill is cut off at the next open.
 Search is an exact scan that takes no lock, so it runs beside a writer (it skips a half-written
-last line).
+last line). A PATH that cannot be such a file (a folder, one of those three files of another
+store, a path under a file) is refused by `check_target` before anything is made.
 
 Lines are written and read with orjson, about fifteen times faster than `json` both ways; the
 index built at open, every search and every delete read the whole file. A vector of float32
@@ -32,9 +33,12 @@ from vtembed.errors import MediaError, UsageError
 from vtembed.models import EmbeddingRecord
 from vtembed.paths import folder_problem
 from vtembed.settings import Settings
-from vtembed.sink import Sink
+from vtembed.sink import Sink, local_store_path
 
 log = logging.getLogger(__name__)
+
+SIDECARS = {".meta.json": "model file", ".state.sqlite": "resume state", ".lock": "lock file"}
+"""What the sink keeps beside PATH: `PATH.meta.json`, `PATH.state.sqlite`, `PATH.lock`."""
 
 SEARCH_BLOCK = 4096  # rows scored per numpy block while scanning
 
@@ -60,6 +64,16 @@ class JsonlSink(Sink):
         self._repair_tail()
         self.ids: dict[str, set[str]] = defaultdict(set)
         self._load_index()
+
+    @classmethod
+    def check_target(cls, target: str, settings: Settings | None = None) -> None:
+        path = local_store_path(cls.scheme, target, SIDECARS)
+        if path.is_dir() or target.endswith("/"):
+            named = "is a folder" if path.is_dir() else "names a folder"
+            raise UsageError(
+                f"sink jsonl:{target}: {path} {named}; "
+                f"give a file path such as {path / 'embeddings.jsonl'}"
+            )
 
     @classmethod
     def doctor(cls, target: str, settings: Settings | None = None) -> list[tuple[str, str | None]]:

@@ -6,7 +6,8 @@
 dimension. A small table `vtembed_meta` records which model, dimension and table the database
 holds; opening it for another model or dimension is a `UsageError`. Beside PATH it keeps
 `PATH.state.sqlite` (the resume manifest) and `PATH.lock` (one writer at a time;
-searches take no lock).
+searches take no lock). `check_target` refuses, before anything is made, a PATH that is a file,
+one of those two files of another database, or under a file; other files in the folder are fine.
 
 Writes are upserts by record id (`merge_insert`, whose result says how many rows were new), so
 writing a record twice stores it once. A batch goes to LanceDB as Arrow columns built with numpy,
@@ -33,7 +34,10 @@ from vtembed.plugins.sinks import lancedb_index
 from vtembed.plugins.sinks.flat_record import from_row
 from vtembed.plugins.sinks.lancedb_index import IndexSettings
 from vtembed.settings import PluginSection, Settings
-from vtembed.sink import Sink
+from vtembed.sink import Sink, local_store_path
+
+SIDECARS = {".state.sqlite": "resume state", ".lock": "lock file"}
+"""What the sink keeps beside a database folder PATH: `PATH.state.sqlite`, `PATH.lock`."""
 
 
 class LanceDbSettings(IndexSettings):
@@ -74,9 +78,6 @@ class LanceDbSink(Sink):
         self._lock = None
         if writer:
             self._take_lock()
-        if self.path.exists() and not self.path.is_dir():
-            self.close()
-            raise UsageError(f"sink lancedb:{target}: {self.path} is a file, not a database folder")
         self.db = tables.connect(self.path, target)
         held = tables.held(self.db)
         if held is not None and (held[0], held[1]) != (model_name, dim):
@@ -90,6 +91,12 @@ class LanceDbSink(Sink):
         else:
             self.table_name = table_name(self.config.table_prefix, model_name)
         self.table = tables.open_table(self.db, self.table_name)
+
+    @classmethod
+    def check_target(cls, target: str, settings: Settings | None = None) -> None:
+        path = local_store_path(cls.scheme, target, SIDECARS)
+        if path.exists() and not path.is_dir():
+            raise UsageError(f"sink lancedb:{target}: {path} is a file, not a database folder")
 
     @classmethod
     def stored_model(cls, target: str, settings: Settings | None = None) -> tuple[str, int] | None:

@@ -38,10 +38,12 @@ from vtembed.plugins.sinks.flat_record import from_row, to_row
 from vtembed.plugins.sinks.milvus_columns import ColumnWriter
 from vtembed.plugins.sinks.milvus_connect import Where
 from vtembed.settings import PluginSection, Settings, default_cache_dir
-from vtembed.sink import Sink
+from vtembed.sink import Sink, local_store_path
 
 BATCH = 1000  # rows per upsert and ids per `id in [...]` look-up
 MAX_TOP_K = 16384  # Milvus refuses a larger limit
+SIDECARS = {".state.sqlite": "resume state", ".lock": "lock file"}
+"""What the sink keeps beside a Lite database PATH.db: `PATH.db.state.sqlite`, `PATH.db.lock`."""
 LITE_IVF_LISTS = 128
 """Lists in a Lite IVF_FLAT index (its default; Lite drops build parameters sent by pymilvus 3).
 The default Lite index is IVF_FLAT searched with every list probed: an exact scan, by FAISS,
@@ -111,6 +113,15 @@ class MilvusSink(Sink):
         except BaseException:
             self.close()
             raise
+
+    @classmethod
+    def check_target(cls, target: str, settings: Settings | None = None) -> None:
+        """A server URI has nothing to check offline; a Lite path may not be another file."""
+        if not milvus_connect.is_server_uri(target):
+            local_store_path(cls.scheme, target, SIDECARS)
+        where = milvus_connect.parse(target)
+        if where.lite is not None and (problem := milvus_connect.lite_problem(where.lite)):
+            raise UsageError(f"{where.label}: {problem}")
 
     @classmethod
     def stored_model(cls, target: str, settings: Settings | None = None) -> tuple[str, int] | None:

@@ -28,6 +28,8 @@ from vtembed.errors import UsageError
 from vtembed.plugins.sinks.milvus_lite_faiss import quiet_ivf_training
 
 LITE_SUFFIX = ".db"
+LITE_LOCK = "LOCK"  # what milvus-lite 3 makes first in a database folder, beside `collections/`
+LITE_COLLECTIONS = "collections"
 SERVER_SCHEMES = ("http", "https", "tcp", "unix")
 
 _lite_clients: Counter[Path] = Counter()
@@ -49,17 +51,22 @@ class Where:
         return f"sink milvus:{self.shown}"
 
 
+def is_server_uri(target: str) -> bool:
+    """Whether target names a server (`http://...`); anything else is a path on this machine."""
+    return not target.endswith(LITE_SUFFIX) and urlsplit(target).scheme in SERVER_SCHEMES
+
+
 def parse(target: str) -> Where:
     if target.endswith(LITE_SUFFIX):
         path = Path(target).expanduser().absolute()
         return Where(target, path, str(path), target)
-    parts = urlsplit(target)
-    if parts.scheme not in SERVER_SCHEMES:
+    if not is_server_uri(target):
         raise UsageError(
             f"sink milvus:{target}: give a Milvus Lite path ending in {LITE_SUFFIX} "
             "(milvus:./archive.db) or a server URI (milvus:http://localhost:19530)"
         )
     shown = target
+    parts = urlsplit(target)
     if parts.username or parts.password:
         host = parts.hostname or ""
         netloc = f"{host}:{parts.port}" if parts.port else host
@@ -123,7 +130,7 @@ def versions() -> dict[str, str]:
 
 def lite_in_use(path: Path) -> bool:
     """Whether another process holds the Lite database's lock (it runs a server on it)."""
-    lock = path / "LOCK"
+    lock = path / LITE_LOCK
     if not lock.is_file():
         return False
     with open(lock, "rb") as f:
@@ -135,14 +142,34 @@ def lite_in_use(path: Path) -> bool:
     return False
 
 
+def lite_problem(path: Path) -> str | None:
+    """Why path cannot be a Milvus Lite database folder, or None: it is one, or not there yet,
+    or an empty folder. Milvus Lite opens any folder and adds its own files to whatever is
+    there, so a folder that holds other files is refused rather than mixed with a database."""
+    if not path.exists():
+        return None
+    if not path.is_dir():
+        return (
+            f"{path} is a file, not a Milvus Lite database folder (files made by milvus-lite 2 "
+            "cannot be opened by milvus-lite 3: ingest into a new path)"
+        )
+    if (path / LITE_LOCK).is_file() or (path / LITE_COLLECTIONS).is_dir() or _empty(path):
+        return None
+    return (
+        f"{path} is a folder that is not a Milvus Lite database (it holds other files): "
+        "give a new path"
+    )
+
+
+def _empty(folder: Path) -> bool:
+    return next(folder.iterdir(), None) is None
+
+
 def _connect_lite(where: Where, *, create: bool) -> Any | None:
     path = where.lite
     assert path is not None
-    if path.exists() and not path.is_dir():
-        raise UsageError(
-            f"{where.label}: {path} is a file, not a Milvus Lite database folder (files made "
-            "by milvus-lite 2 cannot be opened by milvus-lite 3: ingest into a new path)"
-        )
+    if problem := lite_problem(path):
+        raise UsageError(f"{where.label}: {problem}")
     if not path.exists():
         if not create:
             return None
