@@ -47,7 +47,7 @@ def transcribe_bare(media: Path) -> None:
         beam_size=s.beam_size,
         vad_filter=s.vad,
         word_timestamps=True,
-        condition_on_previous_text=False,  # as vtembed.transcribe calls it
+        condition_on_previous_text=False,  # as vtembed.transcriber calls it
     )
     words = sum(len(segment.words or []) for segment in segments)
     done = time.perf_counter()

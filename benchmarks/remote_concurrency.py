@@ -30,7 +30,7 @@ from vtembed.plugin_manager import build_manager  # noqa: E402
 from vtembed.progress import PlainReporter  # noqa: E402
 from vtembed.registry import build_registry  # noqa: E402
 from vtembed.settings import load_settings  # noqa: E402
-from vtembed.transcribe import Transcriber  # noqa: E402
+from vtembed.transcriber import Transcriber  # noqa: E402
 
 
 def plan(media: Path, settings: Any, registry: Any) -> Planned:

@@ -1,5 +1,5 @@
 """`python -m vtembed` runs the CLI."""
 
-from vtembed.cli.app import main
+from vtembed.cli.main import main
 
 main()

@@ -38,7 +38,7 @@ from vtembed.settings import Settings
 from vtembed.sink import Sink
 from vtembed.source import Source
 from vtembed.state import RunState
-from vtembed.transcribe import Transcriber
+from vtembed.transcriber import Transcriber
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ Stages report through this one interface, so no stage knows whether anyone is wa
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from typing import Protocol
@@ -29,6 +30,38 @@ class Reporter(Protocol):
     def warn(self, label: str, message: str) -> None: ...
     def info(self, message: str) -> None: ...
     def finish(self) -> None: ...
+
+
+class LogReporter:
+    """The Python API's default: events go to the `vtembed` logger, so a program that calls
+    `vtembed.ingest` decides (by configuring logging) whether anyone sees them."""
+
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self.log = logger or logging.getLogger("vtembed")
+
+    def start(self, total_items: int) -> None:
+        self.log.info("%d items to do", total_items)
+
+    def item_start(self, label: str, duration_sec: float) -> None:
+        self.log.info("%s (%.0f s of media)", label, duration_sec)
+
+    def item_progress(self, label: str, done_sec: float) -> None:
+        pass
+
+    def item_end(self, label: str) -> None:
+        self.log.debug("%s: done", label)
+
+    def error(self, label: str, message: str) -> None:
+        self.log.error("%s: %s", label, message)
+
+    def warn(self, label: str, message: str) -> None:
+        self.log.warning("%s: %s", label, message)
+
+    def info(self, message: str) -> None:
+        self.log.info("%s", message)
+
+    def finish(self) -> None:
+        pass
 
 
 class PlainReporter:

@@ -27,7 +27,7 @@ from vtembed.embedder import Embedder
 from vtembed.models import TextChunk
 from vtembed.server_audio import ApiError, AudioService, mb_to_bytes, too_large
 from vtembed.settings import Settings
-from vtembed.transcribe import Transcriber
+from vtembed.transcriber import Transcriber
 
 API_KEY_ENV = "VTEMBED_SERVE_API_KEY"
 OPEN_PATHS = frozenset({"/healthz"})

@@ -25,7 +25,7 @@ from vtembed.errors import MediaError, VtembedError
 from vtembed.media import DecodeResult, audio_segments, pcm_windows, probe
 from vtembed.models import AudioSegment, Transcript
 from vtembed.settings import Settings
-from vtembed.transcribe import Transcriber
+from vtembed.transcriber import Transcriber
 
 _CHUNK = 1 << 16
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,11 @@ class RunSummary:
     text_requests: int = 0
     audio_requests: int = 0
     audio_request_seconds: float = 0.0
+    sink: str = ""
+    """The store written, as its sink describes itself (credentials hidden)."""
+    dry_run: bool = False
+    cost: str | None = None
+    """A dry run's cost estimate for what it would send, if the embedder has prices."""
 
     def add_error(self, item: str, error: str) -> None:
         self.failed += 1
@@ -69,8 +74,8 @@ class RunSummary:
             else:
                 self.text_requests += 1
 
-    def dry_run_line(self, estimate: Callable[[int, float], str | None]) -> str:
-        cost = estimate(self.text_requests, self.audio_request_seconds)
+    def dry_run_line(self) -> str:
+        cost = self.cost
         line = (
             f"dry run: would send {_count(self.text_requests, 'text request')} and "
             f"{_count(self.audio_requests, 'audio request')} "

@@ -18,7 +18,9 @@ from vtembed.media import (
     probe,
 )
 from vtembed.settings import WhisperSettings
-from vtembed.transcribe import Transcriber
+from vtembed.transcriber import Transcriber
+
+pytestmark = pytest.mark.slow  # runs Whisper or starts servers
 
 
 @pytest.fixture(scope="module")

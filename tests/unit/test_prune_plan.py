@@ -13,7 +13,7 @@ from vtembed.discovery import discover, origin_of
 from vtembed.models import MediaItem, stable_id
 from vtembed.plugins.sinks.jsonl import JsonlSink
 from vtembed.plugins.sources.local import LocalSource
-from vtembed.prune import Look, Scope, look, plan
+from vtembed.prune_plan import Look, Scope, look, plan
 from vtembed.registry import Registry
 from vtembed.settings import load_settings
 from vtembed.source import Failed, Found, Source

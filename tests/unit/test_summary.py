@@ -46,6 +46,6 @@ def test_counts_of_one_are_singular() -> None:
         "1 item: 1 done now, 0 done before, 0 failed, 0 skipped",
         "1 record written to jsonl:e.jsonl",
     ]
-    assert summary.dry_run_line(lambda texts, seconds: None) == (
+    assert summary.dry_run_line() == (
         "dry run: would send 1 text request and 2 audio requests (0.3 audio minutes) for 1 item"
     )

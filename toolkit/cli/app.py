@@ -16,11 +16,11 @@ from typing import Annotated
 import typer
 from typer.main import get_command
 
+from vtembed.api.app import Vtembed
 from vtembed.cli import doctor, ingest, plugins_cmd, prune, search, serve, transcribe_cmd
-from vtembed.cli.context import AppContext
+from vtembed.cli.main import INTERRUPTED
 from vtembed.errors import VtembedError
 from vtembed.plugin_manager import VtembedPluginManager, build_manager
-from vtembed.registry import build_registry
 
 HELP = """Turn video and audio archives into time-aligned text and audio embeddings.
 
@@ -28,7 +28,8 @@ Try it: `vtembed ingest examples/media/` (offline, no API key needed)."""
 
 
 def build_app(pm: VtembedPluginManager) -> typer.Typer:
-    registry = build_registry(pm)
+    vt = Vtembed(pm=pm)
+    registry = vt.registry
     app = typer.Typer(
         help=HELP,
         no_args_is_help=True,
@@ -50,7 +51,8 @@ def build_app(pm: VtembedPluginManager) -> typer.Typer:
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
     ) -> None:
         logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
-        ctx.obj = AppContext(pm=pm, registry=registry, config=config)
+        vt.config = config
+        ctx.obj = vt
 
     sections = registry.settings_sections()  # their keys become flags of these commands
     ingest.register(app, sections)
@@ -65,8 +67,9 @@ def build_app(pm: VtembedPluginManager) -> typer.Typer:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = list(sys.argv[1:] if argv is None else argv)
-    sys.exit(run(args))
+    from vtembed.cli.main import main as entry
+
+    entry(argv)
 
 
 def run(args: list[str]) -> int:
@@ -89,7 +92,7 @@ def run(args: list[str]) -> int:
     except (KeyboardInterrupt, typer.Abort):
         code = 130
     if code == 130:
-        print("interrupted: state and output are consistent; run again to resume", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
     return code
 
 

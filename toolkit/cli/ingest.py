@@ -1,31 +1,17 @@
-"""`vtembed ingest`: locators in, time-aligned embedding records out."""
+"""`vtembed ingest`: parse, check the output paths, call `Vtembed.ingest`, print the summary."""
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from vtembed import __version__, dry_run
-from vtembed.cli.context import AppContext, app_context
+from vtembed.cli.context import app_context
 from vtembed.cli.options import EmbedderOption, ModelOption, WhisperModelOption
 from vtembed.cli.plugin_options import with_section_options
-from vtembed.discovery import Discovery, claim, walk
-from vtembed.embedder import Embedder
 from vtembed.errors import UsageError
-from vtembed.executors import make_executor
-from vtembed.pipeline import Stages
-from vtembed.progress import Reporter, make_reporter
-from vtembed.settings import PluginSection, Settings
-from vtembed.sink import Sink
-from vtembed.state import RunState
-from vtembed.summary import RunSummary
-from vtembed.transcribe import Transcriber
-from vtembed.whisper_model import describe_model, model_dir
-
-SKIP_LINES = 20  # a folder of photos should not drown the run's output
+from vtembed.settings import PluginSection
 
 
 def register(app: typer.Typer, sections: list[PluginSection]) -> None:
@@ -89,8 +75,11 @@ def ingest(
 
     Exit codes: 0 all items done, 1 some item failed, 2 usage error, 130 interrupted.
     """
+    from vtembed.paths import output_file_problem
+    from vtembed.progress import make_reporter
+
     app = app_context(ctx)
-    settings = app.settings(
+    settings = dict(
         sink=sink,
         embedder=embedder,
         model=model,
@@ -103,10 +92,24 @@ def ingest(
         ray__address=ray_address,
         **(section_flags or {}),
     )
-    summary = run_ingest(app, settings, [*(locators or []), *read_locators(from_file)])
+    if summary_json is not None and (problem := output_file_problem(summary_json)):
+        raise UsageError(f"--summary-json {summary_json}: {problem}")
+    all_locators = [*(locators or []), *read_locators(from_file)]
+    chosen = app.settings(**settings)
+    reporter = make_reporter(chosen.progress)
+    summary = app.ingest(all_locators, reporter=reporter, **settings)
+    for line in summary.lines(summary.sink, summary.dry_run):
+        reporter.info(line)
+    if summary.dry_run:
+        reporter.info(summary.dry_run_line())
+    code = summary.exit_code
     if summary_json:
-        summary.write_json(summary_json)
-    raise typer.Exit(summary.exit_code)
+        try:
+            summary.write_json(summary_json)
+        except OSError as exc:
+            reporter.error(f"--summary-json {summary_json}", exc.strerror or str(exc))
+            code = code or 1
+    raise typer.Exit(code)
 
 
 def read_locators(path: Path | None) -> list[str]:
@@ -118,93 +121,3 @@ def read_locators(path: Path | None) -> list[str]:
     except OSError as exc:
         raise UsageError(f"--from-file {path}: {exc.strerror}") from None
     return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
-
-
-def run_ingest(app: AppContext, settings: Settings, locators: list[str]) -> RunSummary:
-    if not locators:
-        raise UsageError("nothing to ingest: give files, folders, globs or URLs, or --from-file")
-    registry = app.registry
-    embedder_cls = registry.embedder(settings.embedder)
-    sink_cls, target = registry.sink(settings.sink)
-    executor = make_executor(settings)
-    reporter = make_reporter(settings.progress)
-    # Every usage error comes before discovery walks and probes the archive, not after minutes
-    # of finding media: the embedder checks the model (and its key), the Whisper model is found
-    # (it loads only once there is something to transcribe), the locators are claimed
-    # by their sources, then the sink refuses a store of another model or one in use. Claiming
-    # comes before the sink, which may create its store: a mistyped path creates nothing (and a
-    # dry run never does).
-    the_embedder = embedder_cls(settings, settings.model or None)
-    model_dir(settings.whisper)
-    _announce(reporter, settings, the_embedder.describe(), app)
-    claims = claim(locators, registry, settings)
-    summary = RunSummary(embedder=embedder_cls.name, model_name=the_embedder.model_name)
-    with contextlib.ExitStack() as closing:  # the state, then the sink, however the run ends
-        the_sink, state = _open_store(closing, sink_cls, target, the_embedder, settings)
-        found = walk(claims, settings)
-        _report_found(reporter, found, summary)
-        todo = [item for item in found.items if not state.is_done(item, the_sink)]
-        summary.done_before = len(found.items) - len(todo)
-        if todo:
-            stages = Stages(
-                settings=settings,
-                sources=found.sources,
-                transcriber=Transcriber(settings.whisper),
-                embedder=the_embedder,
-                sink=the_sink,
-                state=state,
-                reporter=reporter,
-            )
-            executor.run(todo, stages, summary)
-    for line in summary.lines(the_sink.describe(), settings.dry_run):
-        reporter.info(line)
-    if settings.dry_run:
-        reporter.info(summary.dry_run_line(the_embedder.estimate_cost))
-    return summary
-
-
-def _open_store(
-    closing: contextlib.ExitStack,
-    sink_cls: type[Sink],
-    target: str,
-    embedder: Embedder,
-    settings: Settings,
-) -> tuple[Sink, RunState]:
-    """The sink, then its manifest; `closing` closes them in reverse. A dry run creates and
-    writes neither (see `vtembed.dry_run`)."""
-    model_name, dim = embedder.model_name, embedder.dim
-    if settings.dry_run:
-        sink = dry_run.open_sink(
-            sink_cls, target, model_name=model_name, dim=dim, settings=settings
-        )
-    else:
-        sink = sink_cls(target, model_name=model_name, dim=dim, settings=settings)
-    closing.callback(sink.close)
-    if settings.dry_run:
-        state = dry_run.read_state(sink, model_name)
-    else:
-        state = RunState(sink.state_path, model_name)
-    closing.callback(state.close)
-    return sink, state
-
-
-def _report_found(reporter: Reporter, found: Discovery, summary: RunSummary) -> None:
-    summary.skipped = len(found.skipped)
-    for skipped in found.skipped[:SKIP_LINES]:
-        reporter.info(f"skipped: {skipped.locator} ({skipped.reason})")
-    if len(found.skipped) > SKIP_LINES:
-        reporter.info(f"skipped: … and {len(found.skipped) - SKIP_LINES} more")
-    for bad in found.failed:
-        reporter.error(bad.locator, bad.reason)
-        summary.add_error(bad.locator, bad.reason)
-
-
-def _announce(reporter: Reporter, settings: Settings, embedder: str, app: AppContext) -> None:
-    reporter.info(f"vtembed {__version__}: {embedder}")
-    reporter.info(f"transcription: {describe_model(settings.whisper)}")
-    for name, cls in app.registry.embedders.items():
-        hint = cls.hint_when_not_chosen(settings) if name != settings.embedder else None
-        if hint:
-            reporter.info(hint)
-    if settings.dry_run:
-        reporter.info("dry run: transcribing and planning only; nothing is sent or written")

@@ -15,9 +15,7 @@ import typer
 
 from vtembed.cli.context import app_context
 from vtembed.cli.options import EmbedderOption, ModelOption
-from vtembed.server import API_KEY_ENV, create_app
 from vtembed.settings import Settings
-from vtembed.transcribe import Transcriber
 
 if TYPE_CHECKING:
     import uvicorn
@@ -42,17 +40,18 @@ def serve(
     Point any TwelveLabs client at http://HOST:PORT/v1.3. Set VTEMBED_SERVE_API_KEY to require
     that key in the x-api-key header. Ctrl-C stops the server.
     """
+    from vtembed.api.serve import serving_app
+
     context = app_context(ctx)
     settings = context.settings(embedder=embedder, model=model, serve__host=host, serve__port=port)
-    embedder_cls = context.registry.embedder(settings.embedder)
+    context.registry.embedder(settings.embedder)  # an unknown embedder is said before binding
     # Bind before loading the models, so a busy port is reported at once, in one line.
     sock = _bind(settings.serve.host, settings.serve.port)
-    the_embedder = embedder_cls(settings, settings.model or None)
-    app = create_app(settings, the_embedder, lambda: Transcriber(settings.whisper))
-    typer.echo(_banner(settings, sock, the_embedder.describe(), the_embedder.model_name))
-    server = _server(app, settings)
     try:
-        server.run(sockets=[sock])
+        served = serving_app(context, settings)
+        the_embedder = served.embedder
+        typer.echo(_banner(settings, sock, the_embedder.describe(), the_embedder.model_name))
+        _server(served.app, settings).run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn shuts down gracefully, then re-raises the SIGINT
         pass
     finally:
@@ -106,6 +105,8 @@ def _bind(host: str, port: int) -> socket.socket:
 
 def _banner(settings: Settings, sock: socket.socket, describe: str, model_name: str) -> str:
     """One line: where, what, whether a key is needed, and a request to paste."""
+    from vtembed.server import API_KEY_ENV
+
     host = settings.serve.host
     port = sock.getsockname()[1]
     everywhere = host in ("0.0.0.0", "::", "")

@@ -10,10 +10,7 @@ import typer
 
 from vtembed.cli.context import app_context
 from vtembed.cli.options import WhisperModelOption
-from vtembed.errors import MediaError, UsageError
-from vtembed.media import DecodeResult, pcm_windows, probe
-from vtembed.subtitles import render
-from vtembed.transcribe import Transcriber
+from vtembed.errors import MediaError
 
 
 class Format(StrEnum):
@@ -34,18 +31,11 @@ def transcribe(
     whisper_model: WhisperModelOption = None,
 ) -> None:
     """Print the transcript with absolute timestamps (txt, srt, vtt or json)."""
-    settings = app_context(ctx).settings(whisper__model=whisper_model)
-    if not file.is_file():
-        raise UsageError(f"{file}: no such file")
     try:
-        info = probe(str(file))
-        decoded = DecodeResult()
-        transcript = Transcriber(settings.whisper).transcribe(
-            pcm_windows(info, settings.whisper.window_sec, decoded)
-        )
+        result = app_context(ctx).transcribe(file, whisper__model=whisper_model)
     except MediaError as exc:
         typer.echo(f"error: {file}: {exc}", err=True)
         raise typer.Exit(1) from None
-    if decoded.warning:
-        typer.echo(f"warning: {file}: {decoded.warning}", err=True)
-    typer.echo(render(transcript, fmt.value))
+    if result.warning:
+        typer.echo(f"warning: {file}: {result.warning}", err=True)
+    typer.echo(result.render(fmt.value))

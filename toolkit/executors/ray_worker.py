@@ -24,7 +24,7 @@ from vtembed.models import MediaItem
 from vtembed.pipeline import Stages, Transcribed
 from vtembed.settings import PluginSection, Settings, load_settings
 from vtembed.source import Source
-from vtembed.transcribe import Transcriber
+from vtembed.transcriber import Transcriber
 
 PROGRESS_GROUP = "progress"
 
@@ -36,6 +36,9 @@ class WorkerSetup:
     settings: dict[str, Any]
     tables: list[PluginSection]
     sources: dict[str, type[Source]]
+    kept_out: tuple[str, ...] = ()
+    """The tables left on the driver: valid names (the worker inherits their `VTEMBED_*`
+    variables), not loaded here."""
 
     @classmethod
     def of(
@@ -56,7 +59,8 @@ class WorkerSetup:
         ]
         data = settings.model_dump(exclude=private)
         data["whisper"]["cpu_threads"] = cpu_threads
-        return cls(data, tables, {name: type(source) for name, source in sources.items()})
+        kinds = {name: type(source) for name, source in sources.items()}
+        return cls(data, tables, kinds, tuple(sorted(private)))
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,9 @@ class TranscribeWorker:
         self.problem = ""
         self.reporter = _Collector()
         try:
-            settings = load_settings(setup.settings, None, setup.tables)
+            settings = load_settings(
+                setup.settings, None, setup.tables, other_sections=setup.kept_out
+            )
             self.stages = Stages(
                 settings=settings,
                 sources={name: cls(settings) for name, cls in setup.sources.items()},

@@ -7,16 +7,20 @@ is absolute in the original media.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable, Iterator
-
-from faster_whisper.transcribe import Segment
+from typing import TYPE_CHECKING
 
 from vtembed.errors import MediaError, UsageError
 from vtembed.media import PcmWindow
 from vtembed.models import Transcript, Word
 from vtembed.settings import WhisperSettings
 from vtembed.whisper_model import model_dir
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+    from faster_whisper.transcribe import Segment
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +34,10 @@ class Transcriber:
     """Holds one loaded Whisper model; reuse it across items, loading costs about a second."""
 
     def __init__(self, settings: WhisperSettings) -> None:
-        from faster_whisper import WhisperModel
-
         self.settings = settings
         source = model_dir(settings)
         try:
-            self.model = WhisperModel(
-                str(source),
-                device="cpu",
-                compute_type=settings.compute_type,
-                cpu_threads=settings.cpu_threads,
-                local_files_only=True,
-            )
+            self.model = _load(str(source), settings.compute_type, settings.cpu_threads)
         except Exception as exc:
             raise UsageError(f"cannot load Whisper model {source}: {exc}") from None
 
@@ -109,3 +105,19 @@ class Transcriber:
                 )
             if words:
                 yield words
+
+
+@functools.lru_cache(maxsize=2)
+def _load(source: str, compute_type: str, cpu_threads: int) -> WhisperModel:
+    """One loaded model per process and configuration: a program (or a test session) that
+    ingests many times pays the second or so of loading once. CTranslate2 models take calls
+    from several threads, so sharing one is safe."""
+    from faster_whisper import WhisperModel
+
+    return WhisperModel(
+        source,
+        device="cpu",
+        compute_type=compute_type,
+        cpu_threads=cpu_threads,
+        local_files_only=True,
+    )

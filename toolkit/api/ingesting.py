@@ -1,0 +1,123 @@
+"""`ingest`: locators in, time-aligned embedding records out, every usage error before work.
+
+The order is the point. Everything that can be a usage error is asked before discovery walks
+and probes the archive, not minutes into it: the sink spec and its target's kind, the executor,
+the embedder (its model and key), the Whisper model (found now, loaded only once there is
+something to transcribe), then the locators are claimed by their sources. Claiming comes before
+the sink opens, since opening may create the store: a mistyped path creates nothing (and a dry
+run never does).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+from vtembed import __version__, dry_run
+from vtembed.discovery import Discovery, claim, walk
+from vtembed.errors import UsageError
+from vtembed.executors import make_executor
+from vtembed.progress import LogReporter, Reporter
+from vtembed.settings import Settings
+from vtembed.sink import Sink
+from vtembed.state import RunState
+from vtembed.summary import RunSummary
+from vtembed.whisper_model import describe_model, model_dir
+
+if TYPE_CHECKING:
+    from vtembed.api.app import Vtembed
+    from vtembed.embedder import Embedder
+
+SKIP_LINES = 20  # a folder of photos should not drown the run's output
+
+
+def ingest(
+    app: Vtembed, locators: list[str], settings: Settings, reporter: Reporter | None
+) -> RunSummary:
+    if not locators:
+        raise UsageError("nothing to ingest: give files, folders, globs or URLs, or --from-file")
+    reporter = reporter or LogReporter()
+    registry = app.registry
+    embedder_cls = registry.embedder(settings.embedder)
+    sink_cls, target = registry.sink(settings.sink)
+    sink_cls.check_target(target, settings)
+    executor = make_executor(settings)
+    the_embedder = embedder_cls(settings, settings.model or None)
+    model_dir(settings.whisper)
+    _announce(reporter, settings, the_embedder.describe(), app)
+    claims = claim(locators, registry, settings)
+    summary = RunSummary(embedder=embedder_cls.name, model_name=the_embedder.model_name)
+    with contextlib.ExitStack() as closing:  # the state, then the sink, however the run ends
+        the_sink, state = open_store(closing, sink_cls, target, the_embedder, settings)
+        found = walk(claims, settings)
+        _report_found(reporter, found, summary)
+        todo = [item for item in found.items if not state.is_done(item, the_sink)]
+        summary.done_before = len(found.items) - len(todo)
+        if todo:
+            from vtembed.pipeline import Stages
+            from vtembed.transcriber import Transcriber
+
+            stages = Stages(
+                settings=settings,
+                sources=found.sources,
+                transcriber=Transcriber(settings.whisper),
+                embedder=the_embedder,
+                sink=the_sink,
+                state=state,
+                reporter=reporter,
+            )
+            executor.run(todo, stages, summary)
+    summary.sink = the_sink.describe()
+    summary.dry_run = settings.dry_run
+    if settings.dry_run:
+        summary.cost = the_embedder.estimate_cost(
+            summary.text_requests, summary.audio_request_seconds
+        )
+    return summary
+
+
+def open_store(
+    closing: contextlib.ExitStack,
+    sink_cls: type[Sink],
+    target: str,
+    embedder: Embedder,
+    settings: Settings,
+) -> tuple[Sink, RunState]:
+    """The sink, then its manifest; `closing` closes them in reverse. A dry run creates and
+    writes neither (see `vtembed.dry_run`)."""
+    model_name, dim = embedder.model_name, embedder.dim
+    if settings.dry_run:
+        sink = dry_run.open_sink(
+            sink_cls, target, model_name=model_name, dim=dim, settings=settings
+        )
+    else:
+        sink = sink_cls(target, model_name=model_name, dim=dim, settings=settings)
+    closing.callback(sink.close)
+    if settings.dry_run:
+        state = dry_run.read_state(sink, model_name)
+    else:
+        state = RunState(sink.state_path, model_name)
+    closing.callback(state.close)
+    return sink, state
+
+
+def _report_found(reporter: Reporter, found: Discovery, summary: RunSummary) -> None:
+    summary.skipped = len(found.skipped)
+    for skipped in found.skipped[:SKIP_LINES]:
+        reporter.info(f"skipped: {skipped.locator} ({skipped.reason})")
+    if len(found.skipped) > SKIP_LINES:
+        reporter.info(f"skipped: … and {len(found.skipped) - SKIP_LINES} more")
+    for bad in found.failed:
+        reporter.error(bad.locator, bad.reason)
+        summary.add_error(bad.locator, bad.reason)
+
+
+def _announce(reporter: Reporter, settings: Settings, embedder: str, app: Vtembed) -> None:
+    reporter.info(f"vtembed {__version__}: {embedder}")
+    reporter.info(f"transcription: {describe_model(settings.whisper)}")
+    for name, cls in app.registry.embedders.items():
+        hint = cls.hint_when_not_chosen(settings) if name != settings.embedder else None
+        if hint:
+            reporter.info(hint)
+    if settings.dry_run:
+        reporter.info("dry run: transcribing and planning only; nothing is sent or written")

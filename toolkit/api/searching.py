@@ -1,0 +1,154 @@
+"""`search`: embed a query with the model the store holds and ask the store for its neighbours."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from vtembed.embedder import Embedder
+from vtembed.errors import UsageError
+from vtembed.models import TextChunk
+from vtembed.registry import Registry
+from vtembed.settings import Settings
+from vtembed.sink import Sink
+
+if TYPE_CHECKING:
+    from vtembed.api.app import Vtembed
+
+MODALITIES = ("text", "audio", "all")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One stored moment: which media, from when to when, how near (cosine, higher is
+    better). `record` is the record as stored, without its embedding."""
+
+    score: float
+    media_id: str
+    media_uri: str
+    title: str
+    modality: str
+    start_sec: float
+    end_sec: float
+    text: str
+    record: Mapping[str, Any] = field(repr=False)
+
+    @classmethod
+    def of(cls, record: Mapping[str, Any]) -> Hit:
+        media = record.get("media") or {}
+        return cls(
+            score=float(record["score"]),
+            media_id=str(media.get("id", "")),
+            media_uri=str(media.get("uri", "")),
+            title=str(media.get("title") or ""),
+            modality=str(record["modality"]),
+            start_sec=float(record["start_sec"]),
+            end_sec=float(record["end_sec"]),
+            text=str(record.get("text") or ""),
+            record=record,
+        )
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[Hit]
+    model_name: str
+    unknown_media: bool = False
+    """A `media` filter that names nothing the store holds: "no matches" alone would read as
+    "never said"."""
+
+
+def search(
+    app: Vtembed,
+    query: str,
+    settings: Settings,
+    *,
+    k: int,
+    modality: str,
+    media: str | None,
+) -> SearchResult:
+    if k < 1:
+        raise UsageError(f"k must be at least 1, not {k}")
+    if modality not in MODALITIES:
+        raise UsageError(f"modality {modality!r}: choose one of {', '.join(MODALITIES)}")
+    sink_cls, target = app.registry.sink(settings.sink)
+    sink_cls.check_target(target, settings)
+    stored = sink_cls.stored_model(target, settings)
+    if stored is None:
+        raise UsageError(
+            f"sink {settings.sink}: the sink holds no records yet (run vtembed ingest)"
+        )
+    model_name, dim = stored
+    if sink_cls.search is Sink.search:
+        raise UsageError(f"the {sink_cls.scheme} sink cannot search")
+    embedder_cls = pick_embedder(app.registry, settings, model_name)
+    vector = embed_query(query, embedder_cls(settings, model_name))
+    if len(vector) != dim:
+        raise UsageError(
+            f"sink {settings.sink} holds {model_name} vectors of {dim} dims, but the query "
+            f"embedding has {len(vector)} dims: the store and the model disagree"
+        )
+    filters: dict[str, Any] = media_filter(media) if media else {}
+    if modality != "all":
+        filters["modality"] = modality
+    handle = sink_cls.open_for_search(target, model_name=model_name, dim=dim, settings=settings)
+    try:
+        found = handle.search(vector, k, filters)
+        unknown = (
+            media is not None and not found and not handle.search(vector, 1, media_filter(media))
+        )
+    except NotImplementedError as exc:
+        raise UsageError(str(exc) or f"the {sink_cls.scheme} sink cannot search") from None
+    finally:
+        handle.close()
+    return SearchResult([Hit.of(record) for record in found], model_name, unknown)
+
+
+def pick_embedder(registry: Registry, settings: Settings, model_name: str) -> type[Embedder]:
+    """The configured embedder if it serves the stored model, else the only one that does."""
+    preferred = registry.embedders.get(settings.embedder)
+    if preferred is not None and preferred.serves(model_name, settings):
+        return preferred
+    serving = [cls for cls in registry.embedders.values() if cls.serves(model_name, settings)]
+    if len(serving) == 1:
+        return serving[0]
+    if not serving:
+        raise UsageError(f"no embedder serves model {model_name}, which the sink holds")
+    names = ", ".join(sorted(cls.name for cls in serving))
+    raise UsageError(f"embedders {names} all serve model {model_name}: choose one with --embedder")
+
+
+def embed_query(query: str, embedder: Embedder) -> list[float]:
+    """The query's vector, as one text chunk within the model's token limit."""
+    from vtembed.clip_tokens import get_counter
+
+    if not query.strip():
+        raise UsageError("the query is empty")
+    tokens = get_counter().count(query)
+    if tokens > embedder.text_token_limit:
+        raise UsageError(
+            f"the query is {tokens} tokens; {embedder.model_name} takes at most "
+            f"{embedder.text_token_limit}: shorten it"
+        )
+    return asyncio.run(_embed(embedder, TextChunk(query, 0.0, 0.0, tokens)))
+
+
+async def _embed(embedder: Embedder, chunk: TextChunk) -> list[float]:
+    try:
+        (vector,) = await embedder.embed([chunk])
+    finally:
+        await embedder.aclose()
+    return list(vector)
+
+
+def media_filter(media: str) -> dict[str, str]:
+    """A URL (matched as it is), a local path (matched by its file:// URI) or a media id."""
+    if "://" in media:
+        return {"media_uri": media}
+    path = Path(media).expanduser()
+    if path.exists() or "/" in media:
+        return {"media_uri": path.resolve().as_uri()}
+    return {"media_id": media}
