@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests import media_factory as mf
+
+# Fixtures that start a server or a cluster (Milvus, Ray, an HTTP media server): a test that
+# uses one is in the slow lane, wherever it is.
+SERVER_FIXTURES = frozenset({"server", "empty_server", "cluster"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -55,22 +69,77 @@ def records(path: Path) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def vtembed(cache_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """Run the installed CLI in a subprocess, as a user would; returns a `Run`."""
+    """Run the CLI as a user would and return a `Run`: in this process (through
+    `vtembed.cli.app.run`, with the environment, `PYTHONPATH` and standard streams the command
+    would have had), or in a subprocess for what needs one (`process=True`; Ray runs)."""
     summaries = tmp_path_factory.mktemp("summaries")
     counter = iter(range(10_000))
 
-    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> Run:
+    def run(
+        *args: str, env: dict[str, str] | None = None, timeout: float = 600, process: bool = False
+    ) -> Run:
         summary = summaries / f"s{next(counter)}.json"
         full_env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("VTEMBED_")},
             "VTEMBED_CACHE_DIR": str(cache_dir),
             **(env or {}),
         }
-        argv = [sys.executable, "-m", "vtembed", *args]
+        argv = list(args)
         if "ingest" in args:
-            argv += ["--summary-json", str(summary), "--progress", "plain"]
-        proc = subprocess.run(argv, capture_output=True, text=True, env=full_env, timeout=timeout)
+            argv += ["--progress", "plain"]
+            if "--summary-json" not in args:
+                argv += ["--summary-json", str(summary)]
+        if process or "ray" in args:
+            proc = subprocess.run(
+                [sys.executable, "-m", "vtembed", *argv],
+                capture_output=True,
+                text=True,
+                env=full_env,
+                timeout=timeout,
+            )
+            code, out, err = proc.returncode, proc.stdout, proc.stderr
+        else:
+            code, out, err = in_process(argv, full_env)
         data = json.loads(summary.read_text()) if summary.exists() else {}
-        return Run(proc.returncode, proc.stdout, proc.stderr, data)
+        return Run(code, out, err, data)
 
     return run
+
+
+def in_process(argv: list[str], env: dict[str, str]) -> tuple[int, str, str]:
+    """The CLI's exit code, stdout and stderr, as a process would give them (an unexpected
+    exception is a traceback on stderr and exit 1), with `env` as the whole environment and
+    its `PYTHONPATH` on `sys.path`; modules imported from there are forgotten afterwards, so
+    the next test's plugins of the same name are imported afresh."""
+    from vtembed.cli.app import run
+
+    saved_env, saved_path = dict(os.environ), list(sys.path)
+    extra = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    out, err = io.StringIO(), io.StringIO()
+    os.environ.clear()
+    os.environ.update(env)
+    sys.path[:0] = extra
+    importlib.invalidate_caches()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = run(argv)
+            except Exception:
+                traceback.print_exc()
+                code = 1
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        sys.path[:] = saved_path
+        _forget_modules_under(extra)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _forget_modules_under(folders: list[str]) -> None:
+    roots = [Path(folder).resolve() for folder in folders]
+    if not roots:
+        return
+    for name, module in list(sys.modules.items()):
+        where = getattr(module, "__file__", None)
+        if where and any(Path(where).resolve().is_relative_to(root) for root in roots):
+            del sys.modules[name]

@@ -23,6 +23,7 @@ def talk(tmp_path_factory: pytest.TempPathFactory, tools: None) -> Path:
     )
 
 
+@pytest.mark.slow
 def test_transcribe_formats(talk: Path, vtembed) -> None:  # type: ignore[no-untyped-def]
     txt = vtembed("transcribe", str(talk))
     assert txt.code == 0, txt.text
@@ -93,6 +94,7 @@ def test_search_and_prune_take_plugin_settings_as_flags(tmp_path: Path, vtembed)
     assert "--url-max-size-mb" in vtembed("prune", "--help").out
 
 
+@pytest.mark.slow
 def test_example_plugin_loads_through_its_entry_point(tmp_path: Path, vtembed) -> None:  # type: ignore[no-untyped-def]
     target = tmp_path / "site"
     subprocess.run(

@@ -13,6 +13,8 @@ from tests.conftest import records
 from tests.record_factory import make_record
 from vtembed.plugins.sinks.lancedb import LanceDbSink
 
+pytestmark = pytest.mark.slow  # runs Whisper or starts servers
+
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -14,6 +14,8 @@ from tests.record_factory import make_record
 from vtembed.plugins.sinks.jsonl import JsonlSink
 from vtembed.plugins.sinks.lancedb import LanceDbSink
 
+pytestmark = pytest.mark.slow  # runs Whisper or starts servers
+
 
 def _error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("error: ")]

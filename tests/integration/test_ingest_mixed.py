@@ -13,6 +13,8 @@ from tests import media_factory as mf
 from tests.conftest import records
 from vtembed.clip_tokens import get_counter
 
+pytestmark = pytest.mark.slow  # runs Whisper or starts servers
+
 GOOD = {
     "mp4": "mp4",
     "mkv": "mkv",

@@ -67,6 +67,7 @@ def test_table_prefix_is_a_setting(tmp_path: Path) -> None:
     again.close()
 
 
+@pytest.mark.slow
 def test_ingest_twice_then_search(tmp_path: Path, tools: None, vtembed) -> None:  # type: ignore[no-untyped-def]
     db = tmp_path / "a.lance"
 

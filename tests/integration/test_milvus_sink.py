@@ -40,7 +40,7 @@ def empty_server(server: str) -> str:
     return server
 
 
-@pytest.fixture(params=["lite", "server"])
+@pytest.fixture(params=["lite", pytest.param("server", marks=pytest.mark.slow)])
 def target(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh Milvus Lite path, or the real server emptied; the lock and state a server target
     keeps under the cache folder go to this test's own."""
@@ -174,7 +174,7 @@ def test_stored_model_and_one_writer(tmp_path: Path, vtembed) -> None:  # type: 
     sink = contract.check_stored_model_and_one_writer(MilvusSink, str(path))
     assert isinstance(sink, MilvusSink) and sink.collection == "embeddings_Marengo_retrieval_2_7"
     # Milvus Lite keeps every other process out while this one has the database open.
-    run = vtembed("search", "anything", "--sink", f"milvus:{path}")
+    run = vtembed("search", "anything", "--sink", f"milvus:{path}", process=True)
     assert run.code == 2, run.text
     assert run.err.strip().splitlines() == [
         f"error: sink milvus:{path} is in use by another process (Milvus Lite opens a database "
@@ -252,6 +252,7 @@ def test_unreachable_server_is_one_line(tmp_path: Path, vtembed) -> None:  # typ
         assert TOKEN not in run.text
 
 
+@pytest.mark.slow
 def test_ingest_twice_then_search(tmp_path: Path, tools: None, vtembed) -> None:  # type: ignore[no-untyped-def]
     db = tmp_path / "archive.db"
 

@@ -16,6 +16,8 @@ import pytest
 from tests import media_factory as mf
 from tests import milvus_server
 
+pytestmark = pytest.mark.slow  # runs Whisper or starts servers
+
 WRONG = "root:wrong-9c41e7"
 
 

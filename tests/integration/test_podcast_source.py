@@ -20,6 +20,8 @@ from vtembed.registry import build_registry
 from vtembed.settings import load_settings
 from vtembed.source import Failed
 
+pytestmark = pytest.mark.slow  # runs Whisper or starts servers
+
 RSS_TYPE = "application/rss+xml"
 PUBLISHED = {"ep-1": "2024-01-02T09:00:00Z", "ep-2": "2024-02-03T04:05:06Z"}
 

@@ -20,6 +20,8 @@ from tests.conftest import Run, records
 from tests.http_media_server import MediaServer, Route
 from vtembed.plugins.sinks.lancedb import LanceDbSink
 
+pytestmark = pytest.mark.slow  # runs Whisper or starts servers
+
 SENTENCES = {
     "dog.wav": "A man is walking his dog.",
     "car.wav": "A red car slows down.",
@@ -166,7 +168,7 @@ def test_records_of_a_run_killed_while_writing_are_pruned(
     (tmp_path / "killed_sink.py").write_text(KILLED_AFTER_WRITE)
     env = {"PYTHONPATH": str(tmp_path), "VTEMBED_PLUGINS": "killed_sink"}
     out = tmp_path / "e.jsonl"
-    killed = vtembed("ingest", str(media), "--sink", f"jsonl-killed:{out}", env=env)
+    killed = vtembed("ingest", str(media), "--sink", f"jsonl-killed:{out}", env=env, process=True)
     assert killed.code == 137, killed.text
     written = stored(f"jsonl:{out}")
     assert written[dog.as_uri()] > 0 and state_uris(f"jsonl:{out}") == {dog.as_uri()}

@@ -25,6 +25,8 @@ from vtembed.plugin_manager import build_manager
 from vtembed.registry import build_registry
 from vtembed.settings import load_settings
 
+pytestmark = pytest.mark.slow  # runs Whisper or starts servers
+
 # The same Whisper threads for both executors; two actors so items are really spread.
 ENV = {"VTEMBED_WHISPER__CPU_THREADS": "1", "VTEMBED_RAY__WORKERS": "2"}
 TEXTS = {"dog walk": mf.DEMO_TEXT, "kitchen": mf.OTHER_TEXT, "town": mf.SPEECH_TEXT}

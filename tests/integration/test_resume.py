@@ -16,6 +16,8 @@ import pytest
 from tests import media_factory as mf
 from tests.conftest import as_at_a_terminal, records
 
+pytestmark = pytest.mark.slow  # runs Whisper or starts servers
+
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory, tools: None) -> Path:

@@ -16,6 +16,8 @@ from vtembed.models import EmbeddingRecord
 from vtembed.plugins.sinks import jsonl
 from vtembed.plugins.sinks.jsonl import JsonlSink
 
+pytestmark = pytest.mark.slow  # runs Whisper or starts servers
+
 PASTA = (
     "My sister cooks pasta in the kitchen. She boils water in a big pot and adds salt. "
     "Then she makes a tomato sauce with garlic and basil."

@@ -36,6 +36,8 @@ from vtembed.plugins.embedders import minilm
 from vtembed.server import create_app, fit_text
 from vtembed.settings import load_settings
 
+pytestmark = pytest.mark.slow  # runs Whisper or starts servers
+
 MODEL = "all-MiniLM-L6-v2"
 KEY = "s3cret"
 LONG_TEXT = " ".join([mf.SPEECH_TEXT] * 4)  # about 300 words, far over 77 tokens

@@ -14,6 +14,8 @@ from tests.conftest import records
 from tests.http_media_server import MediaServer, Route
 from tests.twelvelabs_fake import FakeTwelveLabs
 
+pytestmark = pytest.mark.slow  # runs Whisper or starts servers
+
 KEY = "tlk_SECRET_do_not_print_123"
 FAST_RETRIES = {
     "VTEMBED_TWELVELABS__BACKOFF_MAX_SEC": "2",

@@ -25,6 +25,8 @@ from vtembed.registry import build_registry
 from vtembed.settings import Settings, load_settings
 from vtembed.source import Failed
 
+pytestmark = pytest.mark.slow  # runs Whisper or starts servers
+
 SPOKEN = "walking his dog"
 FAST = {"VTEMBED_URL__STALL_SEC": "2", "VTEMBED_URL__BACKOFF_MAX_SEC": "0.5"}
 

@@ -20,6 +20,8 @@ from vtembed.plugins.sources.ytdlp import YtDlpSource
 from vtembed.settings import Settings
 from vtembed.source import Failed
 
+pytestmark = pytest.mark.slow  # runs Whisper or starts servers
+
 pytest.importorskip("yt_dlp", reason="the test extra installs yt-dlp")
 
 SPOKEN = "walking his dog"
