@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vtembed.embedder import Embedder
 from vtembed.errors import UsageError
-from vtembed.plugin_manager import VtembedPluginManager
 from vtembed.settings import PluginSection
 from vtembed.sink import Sink
 from vtembed.source import Source
+
+if TYPE_CHECKING:
+    from vtembed.plugin_manager import VtembedPluginManager
+
+# Each register hook: what it registers and the attribute that names a class of that kind.
+REGISTER_HOOKS = {
+    "vtembed_register_sources": ("source", "name"),
+    "vtembed_register_embedders": ("embedder", "name"),
+    "vtembed_register_sinks": ("sink", "scheme"),
+}
 
 
 @dataclass
@@ -73,9 +83,10 @@ def build_registry(pm: VtembedPluginManager) -> Registry:
 
 def _adder(table: dict[str, Any], kind: str, key: str) -> Callable[[type], None]:
     def register(cls: type) -> None:
-        name = getattr(cls, key, None)
-        if not name:
-            raise UsageError(f"{kind} class {cls.__qualname__} has no {key!r}")
+        problem = class_problem(cls, kind, key)
+        if problem:
+            raise UsageError(problem)
+        name = getattr(cls, key)
         if name in table and table[name] is not cls:
             raise UsageError(
                 f"two {kind}s are named {name!r}: {table[name].__module__} and {cls.__module__}"
@@ -83,6 +94,18 @@ def _adder(table: dict[str, Any], kind: str, key: str) -> Callable[[type], None]
         table[name] = cls
 
     return register
+
+
+def class_problem(cls: object, kind: str, key: str) -> str | None:
+    """Why a registered class cannot work (not a class, abstract, unnamed), or None."""
+    if not isinstance(cls, type):
+        return f"registered {cls!r} as a {kind}, which is not a class"
+    if inspect.isabstract(cls):
+        missing = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
+        return f"{kind} class {cls.__qualname__} is abstract (missing: {missing})"
+    if not getattr(cls, key, None):
+        return f"{kind} class {cls.__qualname__} has no {key!r}"
+    return None
 
 
 def _names(table: dict[str, Any]) -> str:

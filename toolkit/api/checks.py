@@ -32,7 +32,16 @@ def doctor(app: Vtembed, settings: Settings) -> list[Check]:
         checks.append((f"embedder {settings.embedder}", str(exc)))
     checks.extend(_sink(app, settings))
     checks.append(writable_dir("cache", settings.cache_dir))
+    checks.extend(_broken_plugins(app))
     return checks
+
+
+def _broken_plugins(app: Vtembed) -> list[Check]:
+    """Each third-party plugin that was not loaded, with how to start without it."""
+    return [
+        (f"plugin {b.name} ({b.origin})", f"not loaded: {b.reason}; {b.skip}")
+        for b in app.pm.broken
+    ]
 
 
 def _sink(app: Vtembed, settings: Settings) -> list[Check]:

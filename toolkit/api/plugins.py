@@ -14,7 +14,8 @@ class PluginRow:
     name: str
     kind: str
     """source | embedder | sink; `commands` for a plugin that only adds commands;
-    `unavailable` for one whose optional dependencies are missing (then `reason` says why)."""
+    `unavailable` for one whose optional dependencies are missing, `broken` for a third-party
+    plugin that was not loaded (then `reason` says why)."""
     module: str
     plugin: str
     origin: str
@@ -61,4 +62,16 @@ def plugin_rows(app: Vtembed) -> list[PluginRow]:
                     reason=str(reason) if reason else None,
                 )
             )
+    for broken in pm.broken:  # not loaded: its module, hooks or classes cannot work
+        rows.append(
+            PluginRow(
+                name=broken.name,
+                kind="broken",
+                module=broken.module,
+                plugin=broken.name,
+                origin=broken.origin,
+                version=broken.version,
+                reason=broken.reason,
+            )
+        )
     return rows

@@ -46,7 +46,11 @@ def build_app(pm: VtembedPluginManager) -> typer.Typer:
         ] = None,
         plugin: Annotated[
             list[str] | None,
-            typer.Option("--plugin", help="Load a plugin module by import path (repeatable)."),
+            typer.Option(
+                "--plugin",
+                help="Load a plugin module by import path, also from the current folder "
+                "(repeatable).",
+            ),
         ] = None,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
     ) -> None:
@@ -75,6 +79,8 @@ def main(argv: list[str] | None = None) -> None:
 def run(args: list[str]) -> int:
     try:
         pm = build_manager(_plugin_args(args))
+        for broken in pm.broken:  # left out, so every other plugin and command still work
+            print(f"warning: {broken.message}", file=sys.stderr)
         command = get_command(build_app(pm))
         # Outside standalone mode typer returns a command's exit code (130 after Ctrl-C).
         result = command.main(args=args, prog_name="vtembed", standalone_mode=False)

@@ -18,7 +18,8 @@ def plugins(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """List loaded plugins: name, kind, module, origin (distribution) and version (or why not)."""
+    """List plugins: name, kind, module, origin (distribution) and version (or, for an
+    unavailable or broken one, why not)."""
     rows = app_context(ctx).plugins()
     if as_json:
         typer.echo(json.dumps([row.to_json() for row in rows], indent=2))
@@ -28,6 +29,8 @@ def plugins(
     from rich.table import Table
 
     table = Table("name", "kind", "module", "origin", "version")
-    for row in rows:  # an unavailable plugin shows why instead of a version ("[extra]" is text)
+    for (
+        row
+    ) in rows:  # an unavailable or broken plugin shows why instead of a version ("[extra]" is text)
         table.add_row(row.name, row.kind, row.module, row.origin, escape(row.reason or row.version))
     Console().print(table)
