@@ -114,6 +114,7 @@ def in_process(argv: list[str], env: dict[str, str]) -> tuple[int, str, str]:
     from vtembed.cli.app import run
 
     saved_env, saved_path = dict(os.environ), list(sys.path)
+    loaded_before = set(sys.modules)
     extra = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     out, err = io.StringIO(), io.StringIO()
     os.environ.clear()
@@ -131,15 +132,19 @@ def in_process(argv: list[str], env: dict[str, str]) -> tuple[int, str, str]:
         os.environ.clear()
         os.environ.update(saved_env)
         sys.path[:] = saved_path
-        _forget_modules_under(extra)
+        _forget_modules_under(extra, loaded_before)
     return code, out.getvalue(), err.getvalue()
 
 
-def _forget_modules_under(folders: list[str]) -> None:
+def _forget_modules_under(folders: list[str], loaded_before: set[str]) -> None:
+    """Only modules this run imported: one already loaded (numpy, say, when a folder on
+    `PYTHONPATH` holds the venv) cannot be imported a second time."""
     roots = [Path(folder).resolve() for folder in folders]
     if not roots:
         return
     for name, module in list(sys.modules.items()):
         where = getattr(module, "__file__", None)
-        if where and any(Path(where).resolve().is_relative_to(root) for root in roots):
+        if name in loaded_before or not where:
+            continue
+        if any(Path(where).resolve().is_relative_to(root) for root in roots):
             del sys.modules[name]

@@ -125,7 +125,7 @@ def build_manager(extra_modules: list[str] | None = None) -> VtembedPluginManage
     env_modules, cli_modules = _env_modules(), list(extra_modules or [])
     for i, path in enumerate(env_modules + cli_modules):
         try:
-            module = _import(path, from_cwd=i >= len(env_modules))
+            module = import_plugin(path, from_cwd=i >= len(env_modules))
         except Exception as exc:
             pm.mark_broken(path, path, "module", "-", _import_failure(path, exc))
             continue
@@ -137,7 +137,7 @@ def build_manager(extra_modules: list[str] | None = None) -> VtembedPluginManage
     return pm
 
 
-def _import(path: str, *, from_cwd: bool) -> ModuleType:
+def import_plugin(path: str, *, from_cwd: bool) -> ModuleType:
     """Import a plugin module; a `--plugin` module is also looked for in the current folder
     (after everything else on sys.path, and for this import only)."""
     if not from_cwd:

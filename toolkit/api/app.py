@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from vtembed.api.transcript import TranscribeResult
     from vtembed.progress import Reporter
     from vtembed.summary import RunSummary
+    from vtembed.testing import Report
 
 
 class Vtembed:
@@ -113,3 +114,9 @@ class Vtembed:
         from vtembed.api.plugins import plugin_rows
 
         return plugin_rows(self)
+
+    def check_plugin(self, spec: str, *, locator: str | None = None, **settings: Any) -> Report:
+        """Run the contract suite of `vtembed.testing` that fits the class `MODULE:CLASS`."""
+        from vtembed.api.plugin_check import check_plugin
+
+        return check_plugin(spec, self.settings(**settings), locator=locator)
