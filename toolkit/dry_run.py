@@ -6,8 +6,9 @@ No store (or an empty one) is planned against a stand-in that holds nothing, so 
 new. A store that holds records is opened as for a real run: the sink refuses one of another
 model, and counts what is done (and may tidy the store as it would for a real run: the JSONL
 sink cuts off a line a killed run left torn). The resume manifest is read, never written.
-A sink that does not implement `stored_model` cannot say whether its store exists: it is opened
-as for a real run.
+Which of its capabilities a sink declares decides how it is asked: `stored_model` first, else
+`media_counts` (an empty listing is a store that holds nothing); a sink that declares neither
+cannot say whether its store exists, and is opened as for a real run.
 """
 
 from __future__ import annotations
@@ -24,9 +25,13 @@ from vtembed.state import RunState
 def open_sink(
     sink_cls: type[Sink], target: str, *, model_name: str, dim: int, settings: Settings
 ) -> Sink:
-    if _cannot_tell(sink_cls):
+    if sink_cls.declares("stored_model"):
+        empty = sink_cls.stored_model(target, settings) is None
+    elif sink_cls.declares("media_counts"):
+        empty = not sink_cls.media_counts(target, settings)
+    else:
         return sink_cls(target, model_name=model_name, dim=dim, settings=settings)
-    if sink_cls.stored_model(target, settings) is None:
+    if empty:
         return NothingStored(sink_cls.scheme, target, model_name=model_name, dim=dim)
     # A store that holds records exists: opening it creates nothing, and a sink refuses a store
     # of another model as it opens, as in a real run.
@@ -37,10 +42,6 @@ def read_state(sink: Sink, model_name: str) -> RunState:
     """The store's manifest read-only; none (empty) for a store that is not there."""
     path = None if isinstance(sink, NothingStored) else sink.state_path
     return RunState(path, model_name, writable=False)
-
-
-def _cannot_tell(sink_cls: type[Sink]) -> bool:
-    return sink_cls.stored_model.__func__ is Sink.stored_model.__func__  # type: ignore[attr-defined]
 
 
 class NothingStored(Sink):

@@ -60,8 +60,16 @@ class Embedder(ABC):
 
     @classmethod
     def doctor(cls, settings: Settings) -> list[tuple[str, str | None]]:
-        """Checks for `vtembed doctor`: (what was checked, None if fine else what to do)."""
-        return []
+        """Checks for `vtembed doctor` when this embedder is the chosen one: (what was checked,
+        None if fine else what to do). By default, that the model it would embed with is in
+        the settings' model table; an embedder that needs more (a key, weights, a server)
+        extends this list (`super().doctor(settings) + [...]`), and never shows a secret."""
+        model = settings.model or cls.default_model
+        if model not in settings.models:
+            known = ", ".join(sorted(settings.models))
+            fix = f'add a [models."{model}"] table to the config (models there: {known})'
+            return [(f"embedder {cls.name}: model {model}", fix)]
+        return [(f"embedder {cls.name}: model {model}", None)]
 
     @classmethod
     def hint_when_not_chosen(cls, settings: Settings) -> str | None:

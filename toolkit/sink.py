@@ -1,4 +1,16 @@
-"""What a sink plugin implements: store records idempotently for one model and dimension."""
+"""What a sink plugin implements: store records idempotently for one model and dimension.
+
+Beyond storing, counting and deleting, a sink may offer three capabilities, and says so in
+`capabilities` (a class-level frozenset of names), which the host reads: `"search"`
+(`search`, `open_for_search`), `"stored_model"` (`stored_model`: which model a store holds,
+without opening it) and `"media_counts"` (`media_counts`: the media ids a store holds, with
+their record counts, without opening it). Declared flags rather than `typing.Protocol`s: the
+base class keeps a documented default for every method, so a `runtime_checkable` protocol
+(which only asks whether a name exists) would find every capability on every sink, and the
+host-side wrapper a sink is opened through can copy one frozenset where it could not grow or
+hide methods. A declaration is checked as the class is made: naming an unknown capability, or
+one whose method the class does not implement, is a `TypeError` (so the plugin fails alone).
+"""
 
 from __future__ import annotations
 
@@ -13,15 +25,25 @@ from vtembed.models import EmbeddingRecord
 if TYPE_CHECKING:
     from vtembed.settings import PluginSection, Settings
 
+CAPABILITIES: dict[str, str] = {
+    "search": "search",
+    "stored_model": "stored_model",
+    "media_counts": "media_counts",
+}
+"""Each capability a sink may declare, with the method that provides it."""
+
 
 class Sink(ABC):
     """Subclass, set `scheme`, register it from `vtembed_register_sinks`; used as `SCHEME:TARGET`.
 
     A sink is opened for one model and dimension and refuses a store that holds another (raise
     `vtembed.errors.UsageError`). Writing a record whose id is already stored stores it once.
+    It declares what more it offers in `capabilities` (see the module docstring).
     """
 
     scheme: ClassVar[str]
+    capabilities: ClassVar[frozenset[str]] = frozenset()
+    """What the sink offers beyond storing: any of "search", "stored_model", "media_counts"."""
     settings_section: ClassVar[PluginSection | None] = None
     """The sink's own settings table, if it has one (`[name]` in TOML, `--name-key` flags)."""
 
@@ -35,6 +57,26 @@ class Sink(ABC):
         self.model_name = model_name
         self.dim = dim
         self.settings = settings
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        unknown = sorted(set(cls.capabilities) - set(CAPABILITIES))
+        if unknown:
+            known = ", ".join(CAPABILITIES)
+            raise TypeError(f"{cls.__qualname__} declares unknown capabilities {unknown}: {known}")
+        for capability in cls.capabilities:
+            method = CAPABILITIES[capability]
+            if _func(getattr(cls, method)) is _func(getattr(Sink, method)):
+                raise TypeError(
+                    f"{cls.__qualname__} declares {capability!r} but does not implement {method}"
+                )
+
+    @classmethod
+    def declares(cls, capability: str) -> bool:
+        """Whether the sink declares the capability (see `capabilities`)."""
+        if capability not in CAPABILITIES:
+            raise ValueError(f"unknown sink capability {capability!r}")
+        return capability in cls.capabilities
 
     @classmethod
     def options(cls, settings: Settings | None) -> Any:
@@ -81,9 +123,16 @@ class Sink(ABC):
     def stored_model(cls, target: str, settings: Settings | None = None) -> tuple[str, int] | None:
         """Which model and dimension the store at target holds, without opening it for writing.
 
-        None when the store is missing or empty (or the sink cannot tell).
+        None when the store is missing or empty. Declare `"stored_model"` to have it asked.
         """
         return None
+
+    @classmethod
+    def media_counts(cls, target: str, settings: Settings | None = None) -> dict[str, int]:
+        """The media ids the store at target holds, each with its number of records, without
+        opening it for writing (nothing is created, no lock is taken); empty when the store is
+        missing or empty. Declare `"media_counts"` to have it asked."""
+        raise NotImplementedError(f"the {cls.scheme} sink does not list its media")
 
     @classmethod
     def open_for_search(
@@ -95,8 +144,8 @@ class Sink(ABC):
     def search(
         self, vector: Sequence[float], k: int, filters: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
-        """The k records nearest to vector by cosine similarity, best first; sinks that cannot
-        search raise NotImplementedError.
+        """The k records nearest to vector by cosine similarity, best first; declare
+        `"search"` to have it asked (a sink that does not search raises NotImplementedError).
 
         A hit is the record as stored, without `embedding`, plus `score` (cosine similarity,
         higher is better). `filters` may hold `modality` ("text" | "audio"), `media_id` and
@@ -109,6 +158,10 @@ class Sink(ABC):
 
     def describe(self) -> str:
         return f"{self.scheme}:{self.target}"
+
+
+def _func(attribute: Any) -> Any:
+    return getattr(attribute, "__func__", attribute)
 
 
 def local_store_path(scheme: str, target: str, sidecars: Mapping[str, str]) -> Path:

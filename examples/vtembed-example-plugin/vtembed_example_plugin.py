@@ -22,9 +22,15 @@ FIELDS = ["id", "media_id", "uri", "modality", "start_sec", "end_sec", "text"]
 
 
 class CsvSink(Sink):
-    """Rows in a CSV file; a small SQLite index keeps writes idempotent."""
+    """Rows in a CSV file; a small SQLite index keeps writes idempotent.
+
+    It stores no vectors, so it cannot search or say which model it holds; it declares that it
+    lists its media (`media_counts`, read from the file), and `vtembed prune` finds the model in
+    the resume state.
+    """
 
     scheme = "csv"
+    capabilities = frozenset({"media_counts"})
 
     def __init__(self, target: str, *, model_name: str, dim: int, settings=None) -> None:
         super().__init__(target, model_name=model_name, dim=dim, settings=settings)
@@ -32,6 +38,15 @@ class CsvSink(Sink):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.index = sqlite3.connect(self.path.with_suffix(".index.sqlite"), isolation_level=None)
         self.index.execute("CREATE TABLE IF NOT EXISTS ids (id TEXT PRIMARY KEY, media_id TEXT)")
+
+    @classmethod
+    def media_counts(cls, target: str, settings=None) -> dict[str, int]:
+        path = Path(target)
+        counts: dict[str, int] = {}
+        if path.exists():
+            for row in csv.reader(path.open(encoding="utf-8")):
+                counts[row[1]] = counts.get(row[1], 0) + 1
+        return counts
 
     @property
     def state_path(self) -> Path:

@@ -38,6 +38,9 @@ class LocalEmbedder(Embedder):
 
     @classmethod
     def doctor(cls, settings: Settings) -> list[tuple[str, str | None]]:
+        if settings.model and settings.model != minilm.MODEL_NAME:
+            fix = f"the local embedder only knows {minilm.MODEL_NAME}: unset model"
+            return [(f"embedder local: model {settings.model}", fix)]
         try:
             minilm.find_weights()
         except minilm.WeightsError as exc:

@@ -97,6 +97,26 @@ class TwelveLabsEmbedder(Embedder):
         return spec is not None and spec.protocol in PROTOCOLS
 
     @classmethod
+    def doctor(cls, settings: Settings) -> list[tuple[str, str | None]]:
+        """The model's table and protocol, then the key: whether one is set, never what it is."""
+        checks = super().doctor(settings)
+        if any(fix for _, fix in checks):
+            return checks
+        model = settings.model or cls.default_model
+        protocol = settings.models[model].protocol
+        if protocol not in PROTOCOLS:
+            fix = f"its protocol {protocol!r} is not one TwelveLabs speaks ({', '.join(PROTOCOLS)})"
+            return [(f"embedder twelvelabs: model {model}", fix)]
+        config: TwelveLabsSettings = section(settings, SECTION.name)
+        if config.api_key is None or not config.api_key.get_secret_value().strip():
+            fix = (
+                "not set: export TWELVELABS_API_KEY=... (or set api_key in the [twelvelabs] "
+                "table of the config), or use --embedder local to work offline"
+            )
+            return [*checks, ("TwelveLabs API key", fix)]
+        return [*checks, (f"TwelveLabs API key set (for {config.base_url})", None)]
+
+    @classmethod
     def hint_when_not_chosen(cls, settings: Settings) -> str | None:
         if os.environ.get("TWELVELABS_API_KEY"):
             return "TWELVELABS_API_KEY is set: add --embedder twelvelabs to embed with Marengo"

@@ -45,6 +45,7 @@ SEARCH_BLOCK = 4096  # rows scored per numpy block while scanning
 
 class JsonlSink(Sink):
     scheme = "jsonl"
+    capabilities = frozenset({"search", "stored_model", "media_counts"})
 
     def __init__(
         self, target: str, *, model_name: str, dim: int, settings: Settings | None = None
@@ -100,6 +101,20 @@ class JsonlSink(Sink):
             raise UsageError(
                 f"sink jsonl:{target}: cannot tell which model it holds ({exc})"
             ) from None
+
+    @classmethod
+    def media_counts(cls, target: str, settings: Settings | None = None) -> dict[str, int]:
+        """Read beside a writer, as search is: a half-written last line is not counted."""
+        path = Path(target).expanduser()
+        counts: dict[str, set[str]] = defaultdict(set)
+        if path.is_file():
+            with open(path, "rb") as f:
+                for line in f:
+                    if not line.endswith(b"\n"):
+                        break
+                    record = orjson.loads(line)
+                    counts[record["media"]["id"]].add(record["id"])
+        return {media_id: len(ids) for media_id, ids in counts.items()}
 
     @classmethod
     def open_for_search(

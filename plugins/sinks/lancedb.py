@@ -60,6 +60,7 @@ def table_name(prefix: str, model_name: str) -> str:
 class LanceDbSink(Sink):
     scheme = "lancedb"
     settings_section = SECTION
+    capabilities = frozenset({"search", "stored_model", "media_counts"})
 
     def __init__(
         self,
@@ -113,6 +114,23 @@ class LanceDbSink(Sink):
         if table is None or table.count_rows() == 0:
             return None
         return held[0], held[1]
+
+    @classmethod
+    def media_counts(cls, target: str, settings: Settings | None = None) -> dict[str, int]:
+        path = Path(target).expanduser()
+        if not path.is_dir():
+            return {}
+        from vtembed.plugins.sinks import lancedb_tables as tables
+
+        db = tables.connect(path, target)
+        held = tables.held(db)
+        table = tables.open_table(db, held[2]) if held is not None else None
+        if table is None:
+            return {}
+        counts: dict[str, int] = {}
+        for media_id in table.to_arrow().column("media_id").to_pylist():
+            counts[media_id] = counts.get(media_id, 0) + 1
+        return counts
 
     @classmethod
     def open_for_search(

@@ -5,16 +5,14 @@ https, with the token from `MILVUS_TOKEN`) a server, where a Milvus cluster is t
 change. Records go to one collection per model, `<collection_prefix>_<model name>`, with the
 record's fields as scalar fields (`media.x` flattened to `media_x`), `vector` a FLOAT_VECTOR of
 the model's dimension under a COSINE index, and the model in the collection's properties.
-The collections under one prefix hold one model: opening them for another model or dimension
-is a `UsageError`.
+The collections under one prefix hold one model: opening them for another one is a `UsageError`.
 
 Writes are upserts by record id, so writing a record twice stores it once. Reads (counts, the
 id look-up before an upsert, searches) use Session consistency by default: they see every write
 of this process at once, so resume trusts counts, and other processes' writes as soon as the
-server has applied them; Strong would make a server wait out its time tick (about 200 ms) on
-every read. The resume manifest
-lives beside a Lite database (`PATH.db.state.sqlite`) or, for a server, under
-`<cache_dir>/milvus/`, keyed by the URI and collection; a `.lock` beside it keeps one writer.
+server has applied them; Strong would make a server wait out its time tick (~200 ms) on every
+read. Resume state: beside a Lite database (`PATH.db.state.sqlite`), or for a server under
+`<cache_dir>/milvus/`, keyed by URI and collection; a `.lock` beside it keeps one writer.
 """
 
 from __future__ import annotations
@@ -79,6 +77,7 @@ SECTION = PluginSection("milvus", MilvusSettings, env={"MILVUS_TOKEN": "token"})
 class MilvusSink(Sink):
     scheme = "milvus"
     settings_section = SECTION
+    capabilities = frozenset({"search", "stored_model"})  # listing media would scan it all
 
     def __init__(
         self,

@@ -126,3 +126,35 @@ def test_example_plugin_loads_through_its_entry_point(tmp_path: Path, vtembed) -
     run = vtembed("ingest", str(ROOT / "examples" / "media"), "--sink", f"csv:{out}", env=env)
     assert run.code == 0, run.text
     assert "walking his dog" in out.read_text().lower()
+
+
+def test_doctor_names_the_missing_twelvelabs_key(vtembed) -> None:  # type: ignore[no-untyped-def]
+    run = vtembed("doctor", "--embedder", "twelvelabs", env={"TWELVELABS_API_KEY": ""})
+    assert run.code == 1 and "all good" not in run.out, run.out
+    assert "PROBLEM  TwelveLabs API key: not set: export TWELVELABS_API_KEY" in run.out, run.out
+    keyed = vtembed("doctor", "--embedder", "twelvelabs", env={"TWELVELABS_API_KEY": "sk-s3cr3t"})
+    assert "ok       TwelveLabs API key set" in keyed.out and "s3cr3t" not in keyed.text
+
+
+@pytest.mark.slow
+def test_example_csv_sink_is_pruned_by_its_resume_state(tmp_path: Path, vtembed) -> None:  # type: ignore[no-untyped-def]
+    """The CSV sink cannot say which model it holds: prune finds it in the resume state."""
+    target = tmp_path / "site"
+    plugin = str(ROOT / "examples" / "vtembed-example-plugin")
+    pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation"]
+    subprocess.run([*pip, "--target", str(target), plugin], check=True, capture_output=True)
+    env = {"PYTHONPATH": str(target)}
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / "demo.mp4").write_bytes(
+        (ROOT / "examples" / "media" / "vtembed-demo.mp4").read_bytes()
+    )
+    out = tmp_path / "index.csv"
+    assert vtembed("ingest", str(media), "--sink", f"csv:{out}", env=env).code == 0
+    assert vtembed("csv-count", str(out), env=env).out.startswith("3 rows")
+    (media / "demo.mp4").unlink()
+    run = vtembed("prune", str(media), "--sink", f"csv:{out}", "--yes", env=env)
+    assert run.code == 0 and "pruned 1 item (3 records)" in run.out, run.text
+    assert vtembed("csv-count", str(out), env=env).out.startswith("0 rows")
+    again = vtembed("prune", str(media), "--sink", f"csv:{out}", "--yes", env=env)
+    assert "the csv store holds no records" in again.out, again.text

@@ -35,6 +35,7 @@ class _Opened(Sink):
 
 class _Asked(_Opened):
     scheme = "asked"
+    capabilities = frozenset({"stored_model"})
     held: ClassVar[tuple[str, int] | None] = None
 
     @classmethod

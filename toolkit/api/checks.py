@@ -46,15 +46,40 @@ def _broken_plugins(app: Vtembed) -> list[Check]:
 
 def _sink(app: Vtembed, settings: Settings) -> list[Check]:
     """The sink's own checks (with their advice), then whether the target is its kind of store,
-    which says something new only when those found nothing."""
+    which says something new only when those found nothing; then, for a sink that declares
+    `stored_model`, whether the store holds the model the chosen embedder makes (an ingest
+    would refuse it)."""
     try:
         sink_cls, target = app.registry.sink(settings.sink)
         checks = sink_cls.doctor(target, settings)
-        if all(fix is None for _, fix in checks):
-            sink_cls.check_target(target, settings)
+        if any(fix is not None for _, fix in checks):
+            return checks
+        sink_cls.check_target(target, settings)
+        if sink_cls.declares("stored_model"):
+            held = sink_cls.stored_model(target, settings)
+            checks.extend(_held_model(app, settings, sink_cls.scheme, held))
     except VtembedError as exc:
         return [("sink target", str(exc))]
     return checks
+
+
+def _held_model(
+    app: Vtembed, settings: Settings, scheme: str, held: tuple[str, int] | None
+) -> list[Check]:
+    try:
+        model = settings.model or app.registry.embedder(settings.embedder).default_model
+    except VtembedError:
+        return []  # the embedder's own line says what is wrong
+    if held is None or held[0] == model:
+        return []
+    # Not the sink spec: it may carry credentials.
+    return [
+        (
+            f"the {scheme} store holds {held[0]} ({held[1]} dims)",
+            f"embedder {settings.embedder} makes {model}: choose another --sink, or the "
+            f"embedder of {held[0]}",
+        )
+    ]
 
 
 def _tool(name: str) -> Check:

@@ -3,14 +3,21 @@
 The store stays open (and locked) from listing to removing, so what `confirm` is shown is
 exactly what goes. Which items are gone is decided in `vtembed.prune_plan`; this opens the store,
 asks, removes and counts.
+
+A store is opened for the model it holds. A sink that declares `stored_model` says which; for
+one that does not, the resume state does (its rows name their model), so a sink that can only
+count and delete by media id is pruned too. Such a store that declares `media_counts` and
+lists nothing holds no records; one that declares neither is opened as for a real run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vtembed.errors import UsageError
 from vtembed.prune_plan import Plan, look, plan
 from vtembed.settings import Settings
 from vtembed.sink import Sink
@@ -67,12 +74,18 @@ def prune(
 ) -> PruneResult:
     sink_cls, target = app.registry.sink(settings.sink)
     sink_cls.check_target(target, settings)
-    stored = sink_cls.stored_model(target, settings)
-    if stored is None:
-        # Not the sink spec: it may carry credentials, and only an open sink can hide them.
-        where = f"the {sink_cls.scheme} store"
-        return PruneResult(where, nothing=f"{where} holds no records: nothing to prune")
-    store = sink_cls(target, model_name=stored[0], dim=stored[1], settings=settings)
+    # Not the sink spec: it may carry credentials, and only an open sink can hide them.
+    where = f"the {sink_cls.scheme} store"
+    empty = PruneResult(where, nothing=f"{where} holds no records: nothing to prune")
+    if sink_cls.declares("stored_model"):
+        stored = sink_cls.stored_model(target, settings)
+        if stored is None:
+            return empty
+        store = sink_cls(target, model_name=stored[0], dim=stored[1], settings=settings)
+    elif sink_cls.declares("media_counts") and not sink_cls.media_counts(target, settings):
+        return empty
+    else:
+        store, stored = _open_by_state(app, sink_cls, target, settings)
     try:
         if not store.state_path.exists():
             where = store.describe()
@@ -86,6 +99,46 @@ def prune(
             state.close()
     finally:
         store.close()
+
+
+def _open_by_state(
+    app: Vtembed, sink_cls: type[Sink], target: str, settings: Settings
+) -> tuple[Sink, tuple[str, int]]:
+    """A store whose sink cannot say which model it holds, opened for the model its resume
+    state names: the configured one (`--embedder`, `model`) when the state holds rows of it,
+    else the only one it holds. Opened first for the configured model, since where the state
+    lives is the open sink's to say."""
+    model = settings.model or app.registry.embedder(settings.embedder).default_model
+    store = sink_cls(target, model_name=model, dim=_dim(settings, model), settings=settings)
+    held = models_in(store.state_path)
+    if model in held or not held:
+        return store, (model, store.dim)
+    if len(held) > 1:
+        store.close()
+        raise UsageError(
+            f"the resume state of {store.describe()} holds records of {', '.join(held)}, not "
+            f"{model}: choose the model to prune with VTEMBED_MODEL (or --embedder)"
+        )
+    store.close()
+    (model,) = held
+    store = sink_cls(target, model_name=model, dim=_dim(settings, model), settings=settings)
+    return store, (model, store.dim)
+
+
+def _dim(settings: Settings, model: str) -> int:
+    spec = settings.models.get(model)
+    return spec.dim if spec is not None else 0
+
+
+def models_in(state_path: Path) -> list[str]:
+    """The models a resume state holds rows of, read as a dry run reads it (nothing written);
+    none when there is no state."""
+    state = RunState(state_path, "", writable=False)
+    try:
+        found = state.db.execute("SELECT DISTINCT model_name FROM items ORDER BY model_name")
+        return [row[0] for row in found]
+    finally:
+        state.close()
 
 
 def _prune(

@@ -13,7 +13,6 @@ from vtembed.errors import UsageError
 from vtembed.models import TextChunk
 from vtembed.registry import Registry
 from vtembed.settings import Settings
-from vtembed.sink import Sink
 
 if TYPE_CHECKING:
     from vtembed.api.app import Vtembed
@@ -76,14 +75,19 @@ def search(
         raise UsageError(f"modality {modality!r}: choose one of {', '.join(MODALITIES)}")
     sink_cls, target = app.registry.sink(settings.sink)
     sink_cls.check_target(target, settings)
+    if not sink_cls.declares("search"):
+        raise UsageError(f"the {sink_cls.scheme} sink cannot search")
+    if not sink_cls.declares("stored_model"):
+        raise UsageError(
+            f"the {sink_cls.scheme} sink cannot say which model its store holds, "
+            "so no query can be embedded for it"
+        )
     stored = sink_cls.stored_model(target, settings)
     if stored is None:
         raise UsageError(
             f"sink {settings.sink}: the sink holds no records yet (run vtembed ingest)"
         )
     model_name, dim = stored
-    if sink_cls.search is Sink.search:
-        raise UsageError(f"the {sink_cls.scheme} sink cannot search")
     embedder_cls = pick_embedder(app.registry, settings, model_name)
     vector = embed_query(query, embedder_cls(settings, model_name))
     if len(vector) != dim:
