@@ -195,8 +195,8 @@ def _search(sink_cls: type[Sink], target: str) -> None:
 
 
 def declares_search(sink_cls: type[Sink]) -> bool:
-    return sink_cls.search is not Sink.search
+    return sink_cls.declares("search")
 
 
 def declares_stored_model(sink_cls: type[Sink]) -> bool:
-    return sink_cls.stored_model.__func__ is not Sink.stored_model.__func__  # type: ignore[attr-defined]
+    return sink_cls.declares("stored_model")
