@@ -2,11 +2,13 @@
 
     open + probe ─► decode windows ─► transcribe ─► chunk + segment ─► embed ─► write + mark done
 
-Each stage is a method that takes the previous stage's value. `stream` runs the first four for
-one item window by window, handing out inputs as soon as they are final, so an executor can
-embed them while Whisper goes on; `transcribe` + `plan` make the same inputs in one go. Errors
-are isolated per item: one bad file fails alone, and its records are never half-written (old
-records of a changed file are replaced only once the new ones are ready).
+Each stage is a method that takes the previous stage's value. The first four hand an item's
+embedder inputs to an executor as messages (`Part`s, then `Ended`), made one of two ways:
+`stream` window by window, each input as soon as it is final, so it can be embedded while Whisper
+goes on; `at_once` (or `from_transcript`, for a transcript made elsewhere, as on a Ray worker)
+from the whole transcript, one stage after the other. Both give the same inputs (a test compares
+their records), so everything after them — embedding, writing, resume state, error isolation per
+item — is one piece of code for every executor: `vtembed.executors.item_job`.
 """
 
 from __future__ import annotations
@@ -74,6 +76,18 @@ class Ended:
     duration_sec: float
 
 
+@dataclass(frozen=True)
+class ItemFailed:
+    """The item failed before all its inputs were handed out; `error` is its one-line reason."""
+
+    item: MediaItem
+    error: str
+
+
+Message = Part | Ended | ItemFailed
+"""What the transcribing side of an executor hands to the embedding side, per item, in order."""
+
+
 @dataclass
 class Stages:
     settings: Settings
@@ -114,6 +128,17 @@ class Stages:
             yield Part(item, tuple(rest))
         yield Ended(item, decoded.duration_sec)
 
+    def at_once(self, item: MediaItem) -> Iterator[Part | Ended]:
+        """The item one stage after the other: the whole transcript, then its plan. Segments
+        carry no samples (no window is kept for them), so an uploading embedder cuts them."""
+        yield from self.from_transcript(self.transcribe(item))
+
+    def from_transcript(self, done: Transcribed) -> Iterator[Part | Ended]:
+        """A transcript's plan as one `Part`, then `Ended`."""
+        planned = self.plan(done)
+        yield Part(done.item, planned.inputs)
+        yield Ended(done.item, planned.duration_sec)
+
     def transcribe(self, item: MediaItem) -> Transcribed:
         info = self._open(item)
         decoded = DecodeResult()
@@ -124,13 +149,11 @@ class Stages:
         return Transcribed(item, info, decoded.duration_sec, transcript)
 
     def plan(self, done: Transcribed) -> Planned:
-        """Text chunks first, then audio segments, each in time order."""
         planner = ItemPlanner(done.item, done.info, self.embedder, self.settings.max_pause_sec)
         found = [
             *planner.add(done.transcript.words, done.duration_sec),
             *planner.finish(done.duration_sec),
         ]
-        found.sort(key=audio_after_text)  # stable: keeps time order
         return Planned(done.item, done.duration_sec, tuple(found))
 
     def _open(self, item: MediaItem) -> MediaInfo:
@@ -147,12 +170,22 @@ class Stages:
 
         return report
 
+    @property
+    def batch_size(self) -> int:
+        """Inputs per embedder call: the configured size, within what the embedder takes."""
+        return max(1, min(self.settings.embed_batch_size, self.embedder.batch_size))
+
     async def embed_inputs(self, inputs: Sequence[Embeddable]) -> list[list[float]]:
-        """Vectors for inputs, in order, in calls of at most the configured batch size."""
-        size = max(1, min(self.settings.embed_batch_size, self.embedder.batch_size))
+        """Vectors for inputs, in order, in calls of at most `batch_size`; an embedder that
+        answers a call with another number of vectors fails the item here, before any pairing."""
+        size = self.batch_size
         vectors: list[list[float]] = []
         for start in range(0, len(inputs), size):
-            vectors.extend(await self.embedder.embed(inputs[start : start + size]))
+            batch = inputs[start : start + size]
+            got = await self.embedder.embed(batch)
+            if len(got) != len(batch):
+                raise RuntimeError(f"embedder returned {len(got)} vectors for {len(batch)} inputs")
+            vectors.extend(got)
         return vectors
 
     async def embed(self, planned: Planned) -> list[EmbeddingRecord]:
@@ -160,6 +193,9 @@ class Stages:
         return build_records(planned, vectors, self.embedder)
 
     def write(self, item: MediaItem, records: Sequence[EmbeddingRecord]) -> int:
+        """Replace-when-complete: the item's old records (a changed file's) go only now that
+        all its new ones are built, and the state says `writing` until they are stored, so a
+        run killed in between redoes the item."""
         self.state.mark_writing(item)
         if self.sink.count(item.id):
             self.sink.delete_media(item.id)
@@ -176,10 +212,11 @@ def audio_after_text(source: Embeddable) -> bool:
 def build_records(
     planned: Planned, vectors: list[list[float]], embedder: Embedder
 ) -> list[EmbeddingRecord]:
-    if len(vectors) != len(planned.inputs):
-        raise RuntimeError(
-            f"embedder returned {len(vectors)} vectors for {len(planned.inputs)} inputs"
-        )
+    """The item's records in the order every executor writes them: text chunks first, then
+    audio segments, each in time order, however the inputs were batched."""
+    pairs = sorted(zip(planned.inputs, vectors, strict=True), key=lambda p: audio_after_text(p[0]))
+    planned = Planned(planned.item, planned.duration_sec, tuple(x for x, _ in pairs))
+    vectors = [vector for _, vector in pairs]
     for vector in vectors:
         if len(vector) != embedder.dim:
             raise RuntimeError(f"embedder returned {len(vector)} dims, model has {embedder.dim}")

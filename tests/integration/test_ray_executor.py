@@ -1,4 +1,4 @@
-"""The Ray executor: the records the local executor gives, from Whisper actors on a real local Ray.
+"""The Ray executor: the records the in-process one gives, from Whisper actors on a real local Ray.
 
 One Ray is started here (`ray.init()`) for the module; the CLI runs join it by address, except
 the one that shows `--executor ray` alone starting (and stopping) a Ray of its own.

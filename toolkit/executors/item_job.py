@@ -1,33 +1,88 @@
-"""One item's way through embedding and writing: its inputs as they arrive, their vectors as
-calls return, and how it ends (written, failed, or counted by a dry run).
+"""The embedding and writing half of every executor, one copy of each rule.
 
-An item is written whole or not at all: its records are built only once every part has its
-vectors, so a failure anywhere in the item leaves the store as it was.
+An executor's transcribing side (a Whisper thread, the event loop itself, or Ray actors) hands
+each item's `Part`s and then its `Ended` or `ItemFailed` to `ItemJobs`, which holds one `ItemJob`
+per item in progress. Here, and nowhere else:
+
+- inputs go to the embedder in calls of `Stages.batch_size`, at most `in_flight` at once across
+  items, and are counted in the summary (a dry run counts them and sends nothing);
+- an item is written whole or not at all: its records are built once every call has answered,
+  and `Stages.write` replaces a changed file's old records only then;
+- items are written, and marked done or failed in the resume state, in the order they were given;
+- one item's failure (`guarded`, `failure_message`) never stops the others, and its first error
+  is the one reported;
+- each item's end is reported (`done:` or its error line, then the end of its progress bar).
+
+The depth is the executor's choice: the overlapped pipeline keeps feeding while calls are in
+flight; one item at a time (`ItemJobs.one`: no overlap, and the Ray driver) waits until the item
+is written before the next is transcribed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from vtembed.embedder import Embeddable
-from vtembed.errors import MediaError, UsageError
+from vtembed.errors import MediaError, Stopped, UsageError
 from vtembed.models import AudioSegment, MediaItem
-from vtembed.pipeline import Planned, Stages, audio_after_text, build_records
+from vtembed.pipeline import Ended, ItemFailed, Message, Part, Planned, Stages, build_records
 from vtembed.summary import RunSummary
 
 log = logging.getLogger(__name__)
 
 
+class ItemJobs:
+    def __init__(self, stages: Stages, summary: RunSummary, in_flight: int) -> None:
+        self.stages = stages
+        self.summary = summary
+        self._in_flight = asyncio.Semaphore(in_flight)
+        self._jobs: dict[str, ItemJob] = {}
+        self._last: asyncio.Task[None] | None = None
+
+    async def take(self, message: Message, more_coming: bool) -> None:
+        """One message of an item. A part's inputs wait for a full batch unless nothing more is
+        coming soon (`more_coming` false: the embedder would sit idle), so calls are full while
+        Whisper is ahead and prompt while it is the bottleneck."""
+        item = message.item
+        job = self._jobs.get(item.id)
+        if job is None:
+            job = self._jobs[item.id] = ItemJob(item, self.stages, self.summary)
+        if isinstance(message, Part):
+            job.pending.extend(message.inputs)
+            await job.send(not more_coming, self._in_flight)
+            return
+        await job.send(True, self._in_flight)
+        if isinstance(message, Ended):
+            job.ended(message.duration_sec)
+        else:
+            job.fail(message.error)
+        del self._jobs[item.id]
+        self._last = asyncio.create_task(_finish_after(self._last, job))
+
+    async def drain(self) -> None:
+        """Wait until every item that has ended is written (or failed)."""
+        if self._last is not None:
+            await self._last
+
+    async def one(self, messages: Iterable[Message]) -> None:
+        """A whole item at a time: its messages, then its end, before the caller goes on."""
+        for message in messages:
+            await self.take(message, more_coming=False)
+        await self.drain()
+
+
 class ItemJob:
+    """One item's inputs as they arrive, their vectors as calls return, and how it ends."""
+
     def __init__(self, item: MediaItem, stages: Stages, summary: RunSummary) -> None:
         self.item = item
         self.stages = stages
         self.summary = summary
         self.inputs: list[tuple[Embeddable, ...]] = []
         self.pending: list[Embeddable] = []
-        """Inputs handed out but not yet in a batch (the overlapped executor fills batches)."""
+        """Inputs handed out but not yet in a call."""
         self.vectors: dict[int, list[list[float]]] = {}
         self.error: str | None = None
         self.duration_sec = 0.0
@@ -41,15 +96,28 @@ class ItemJob:
         self.summary.count_requests(inputs)
         return len(self.inputs) - 1
 
-    async def embed_planned(self, planned: Planned) -> None:
-        """The whole item in one go (no overlap): its inputs, their vectors, its end."""
-        self.add(planned.inputs)
-        if not self.stages.settings.dry_run:
-            self.vectors[0] = await self.stages.embed_inputs(planned.inputs)
-        self.ended(planned.duration_sec)
+    async def send(self, everything: bool, in_flight: asyncio.Semaphore) -> None:
+        """Pending inputs in calls of the batch size: the full ones, and with `everything` the
+        rest too. A dry run, or an item that has failed, sends nothing."""
+        size = self.stages.batch_size
+        batch = self.pending
+        while len(batch) >= size or (everything and batch):
+            inputs = batch[:size]  # with their samples, for the call; the job keeps neither
+            seq = self.add(inputs)
+            del batch[:size]
+            if not self.stages.settings.dry_run and not self.error:
+                await in_flight.acquire()
+                self._tasks.add(asyncio.create_task(self._embed(seq, inputs, in_flight)))
 
-    def track(self, task: asyncio.Task[None]) -> None:
-        self._tasks.add(task)
+    async def _embed(
+        self, seq: int, inputs: list[Embeddable], in_flight: asyncio.Semaphore
+    ) -> None:
+        try:
+            self.vectors[seq] = await self.stages.embed_inputs(inputs)
+        except Exception as exc:
+            self.fail(failure_message(exc, self.item))
+        finally:
+            in_flight.release()
 
     def ended(self, duration_sec: float) -> None:
         self.duration_sec = duration_sec
@@ -84,17 +152,10 @@ class ItemJob:
             self.stages.reporter.item_end(label)
 
     def _write(self) -> int:
-        pairs: list[tuple[Embeddable, list[float]]] = []
-        for seq, batch in enumerate(self.inputs):
-            vectors = self.vectors.get(seq, [])
-            if len(vectors) != len(batch):
-                raise RuntimeError(
-                    f"embedder returned {len(vectors)} vectors for {len(batch)} inputs"
-                )
-            pairs.extend(zip(batch, vectors, strict=True))
-        pairs.sort(key=lambda pair: audio_after_text(pair[0]))  # stable: keeps time order
-        planned = Planned(self.item, self.duration_sec, tuple(source for source, _ in pairs))
-        records = build_records(planned, [vector for _, vector in pairs], self.stages.embedder)
+        inputs = [x for batch in self.inputs for x in batch]
+        vectors = [v for seq in range(len(self.inputs)) for v in self.vectors[seq]]
+        planned = Planned(self.item, self.duration_sec, tuple(inputs))
+        records = build_records(planned, vectors, self.stages.embedder)
         self.summary.records_written += self.stages.write(self.item, records)
         return len(records)
 
@@ -104,8 +165,23 @@ class ItemJob:
         self.summary.add_error(self.item.label, message)
 
 
-def _without_samples(source: Embeddable) -> Embeddable:
-    return source.without_samples() if isinstance(source, AudioSegment) else source
+async def _finish_after(previous: asyncio.Task[None] | None, job: ItemJob) -> None:
+    """Items are written in the order they were given, whatever order their embeddings end."""
+    await job.wait()
+    if previous is not None:
+        await previous
+    job.finish()
+
+
+def guarded(item: MediaItem, messages: Iterator[Part | Ended]) -> Iterator[Message]:
+    """An item's messages, with a failure turned into `ItemFailed` so the next item goes on. A
+    stopped item (Ctrl-C) just ends: it is neither written nor marked failed."""
+    try:
+        yield from messages
+    except Stopped:
+        return
+    except Exception as exc:
+        yield ItemFailed(item, failure_message(exc, item))
 
 
 def failure_message(exc: Exception, item: MediaItem) -> str:
@@ -114,3 +190,7 @@ def failure_message(exc: Exception, item: MediaItem) -> str:
         return str(exc)
     log.debug("unexpected failure on %s", item.label, exc_info=exc)
     return f"{type(exc).__name__}: {exc}"
+
+
+def _without_samples(source: Embeddable) -> Embeddable:
+    return source.without_samples() if isinstance(source, AudioSegment) else source

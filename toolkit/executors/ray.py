@@ -5,7 +5,7 @@ allow at `whisper.cpu_threads` threads each) holds its own Whisper model and doe
 of an item: open, probe, decode, transcribe. Items are handed to actors with Ray's own
 `ray.wait`, a couple in flight per actor so none idles while the driver works. The driver plans,
 embeds (an async embedder keeps its connection pool for the whole run) and writes through the
-sink and state exactly as the local executor does, so records and resume are the same.
+same `ItemJobs` as the in-process executor without overlap, so records and resume are the same.
 
 Ray's own console output (dashboard, worker logs, banners) is kept out of vtembed's; a Ray
 started here is shut down at the end, and Ctrl-C stops actors with it.
@@ -13,7 +13,6 @@ started here is shut down at the end, and Ctrl-C stops actors with it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import socket
@@ -27,11 +26,12 @@ import ray
 from ray.exceptions import RayError
 
 from vtembed.errors import UsageError
-from vtembed.executors.item_job import ItemJob, failure_message
+from vtembed.executors import running
+from vtembed.executors.item_job import ItemJobs, guarded
 from vtembed.executors.ray_dispatch import WorkerDied, dispatch, first_line
 from vtembed.executors.ray_worker import PROGRESS_GROUP, Outcome, TranscribeWorker, WorkerSetup
 from vtembed.models import MediaItem
-from vtembed.pipeline import Stages
+from vtembed.pipeline import ItemFailed, Stages
 from vtembed.settings import Settings
 from vtembed.summary import RunSummary
 
@@ -57,29 +57,23 @@ class RayExecutor:
             )
             keep_out = (stages.embedder.settings_section, type(stages.sink).settings_section)
             setup = ray.put(WorkerSetup.of(self.settings, stages.sources, keep_out, threads))
-            driver = _Driver(stages, summary)
-            stages.reporter.start(len(items))
-            try:
-                with asyncio.Runner() as runner:
-                    results = dispatch(
-                        lambda: actor.remote(setup), workers, items, while_waiting=driver.ask
-                    )
-                    for item, result in results:
-                        outcome = result if isinstance(result, Outcome) else _died(item, result)
-                        runner.run(driver.finish(outcome))
-                    runner.run(stages.embedder.aclose())
-            finally:
-                stages.reporter.finish()
-                summary.wall_seconds = time.monotonic() - started
+            driver = _Driver(stages, ItemJobs(stages, summary, in_flight=1))
+            with running(stages, summary, len(items), started) as runner:
+                results = dispatch(
+                    lambda: actor.remote(setup), workers, items, while_waiting=driver.ask
+                )
+                for item, result in results:
+                    outcome = result if isinstance(result, Outcome) else _died(item, result)
+                    runner.run(driver.finish(outcome))
 
 
 class _Driver:
     """The driver's part of each item: progress from the actors, then plan, embed, write and
-    account through the same `ItemJob` as the local executor."""
+    account through `ItemJobs`, one item at a time, as without overlap in this process."""
 
-    def __init__(self, stages: Stages, summary: RunSummary) -> None:
+    def __init__(self, stages: Stages, jobs: ItemJobs) -> None:
         self.stages = stages
-        self.summary = summary
+        self.jobs = jobs
         self.started: set[str] = set()
         self.ended: set[str] = set()
 
@@ -104,24 +98,20 @@ class _Driver:
             self.stages.reporter.item_start(label, duration_sec)
 
     async def finish(self, outcome: Outcome) -> None:
-        """As the local executor's one-item-at-a-time path, from the worker's transcript on."""
+        """From the worker's transcript (or its one-line failure) on, the item goes the way of
+        every other: planned, embedded, written or failed by `ItemJobs`."""
         if outcome.worker_broken:
             raise UsageError(f"a Ray worker could not start: {outcome.error}")
-        item, stages = outcome.item, self.stages
-        job = ItemJob(item, stages, self.summary)
-        try:
-            if outcome.transcribed is not None:
-                self._begin(item.label, outcome.transcribed.info.duration_sec)
-            for warning in outcome.warnings:
-                stages.reporter.warn(item.label, warning)
-            if outcome.transcribed is None:
-                job.fail(outcome.error)
-            else:
-                await job.embed_planned(stages.plan(outcome.transcribed))
-        except Exception as exc:
-            job.fail(failure_message(exc, item))
+        item, done = outcome.item, outcome.transcribed
+        if done is not None:
+            self._begin(item.label, done.info.duration_sec)
+        for warning in outcome.warnings:
+            self.stages.reporter.warn(item.label, warning)
         self.ended.add(item.label)
-        job.finish()
+        if done is None:
+            await self.jobs.one([ItemFailed(item, outcome.error)])
+        else:
+            await self.jobs.one(guarded(item, self.stages.from_transcript(done)))
 
 
 def _died(item: MediaItem, died: WorkerDied) -> Outcome:

@@ -1,0 +1,103 @@
+"""Run the stages in this process (`executor = "local"`): Whisper in a thread, embedding and
+writing on an event loop in the main thread, joined by a bounded queue.
+
+Whisper is the slowest stage and the only one that needs the cores for long, so it never waits:
+while it transcribes a window, the inputs of earlier windows (and items) are being embedded and
+finished items written. The queue of transcribed parts and the number of embedder calls in flight
+are bounded (`[pipeline]` settings), so a fast transcriber and a slow endpoint cannot pile up
+memory.
+
+With `pipeline.overlap = false` the same pipeline runs at depth 1: no Whisper thread, each item
+transcribed whole, planned, embedded one call at a time and written before the next begins. It
+plans from the whole transcript on purpose, as the Ray driver does: comparing its records with
+the overlapped run's checks the window-by-window planner against the plain one.
+What happens after transcription is `ItemJobs`, the same for both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from vtembed.executors import running
+from vtembed.executors.item_job import ItemJobs, guarded
+from vtembed.models import MediaItem
+from vtembed.pipeline import Message, Stages
+from vtembed.summary import RunSummary
+
+_POLL_SEC = 0.2
+STOP_WAIT_SEC = 30.0
+
+
+class ThreadExecutor:
+    def run(self, items: list[MediaItem], stages: Stages, summary: RunSummary) -> None:
+        with running(stages, summary, len(items)) as runner:
+            if stages.settings.pipeline.overlap:
+                runner.run(_overlapped(items, stages, summary))
+                return
+            jobs = ItemJobs(stages, summary, in_flight=1)
+            for item in items:
+                runner.run(jobs.one(guarded(item, stages.at_once(item))))
+
+
+async def _overlapped(items: list[MediaItem], stages: Stages, summary: RunSummary) -> None:
+    settings = stages.settings.pipeline
+    loop = asyncio.get_running_loop()
+    parts: asyncio.Queue[Message | None] = asyncio.Queue(settings.parts_waiting)
+    stop = threading.Event()
+    producer = threading.Thread(
+        target=_produce, args=(stages, items, parts, loop, stop), name="vtembed-whisper"
+    )
+    producer.daemon = True
+    producer.start()
+    jobs = ItemJobs(stages, summary, settings.batches_in_flight)
+    try:
+        while (message := await parts.get()) is not None:
+            await jobs.take(message, more_coming=not parts.empty())
+        await jobs.drain()
+    finally:
+        # On Ctrl-C, Whisper stops at its next segment; waiting for that (a second or two)
+        # lets its native threads end before the interpreter exits, which would abort.
+        stop.set()
+        producer.join(timeout=STOP_WAIT_SEC)
+
+
+def _produce(
+    stages: Stages,
+    items: list[MediaItem],
+    parts: asyncio.Queue[Message | None],
+    loop: asyncio.AbstractEventLoop,
+    stop: threading.Event,
+) -> None:
+    """The Whisper thread: every item's messages, window by window, then None."""
+    try:
+        for item in items:
+            if stop.is_set():
+                return
+            for message in guarded(item, stages.stream(item, stop)):
+                if not _put(message, parts, loop, stop):
+                    return
+    finally:
+        _put(None, parts, loop, stop)
+
+
+def _put(
+    message: Message | None,
+    parts: asyncio.Queue[Message | None],
+    loop: asyncio.AbstractEventLoop,
+    stop: threading.Event,
+) -> bool:
+    """Hand a message to the event loop, waiting while the queue is full (back-pressure);
+    False once the run is stopping."""
+    try:
+        done = asyncio.run_coroutine_threadsafe(parts.put(message), loop)
+    except RuntimeError:  # the loop is closed: the run ended
+        return False
+    while not stop.is_set():
+        try:
+            done.result(timeout=_POLL_SEC)
+            return True
+        except TimeoutError:
+            continue
+    done.cancel()
+    return False
