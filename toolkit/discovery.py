@@ -1,12 +1,15 @@
-"""Locators to media items: each locator goes to the source that claims it, before any work.
+"""Locators to media items: each locator goes to the sources that accept it, before any work.
 
-Every locator is matched to a source up front, so a typo or an unclaimed locator stops the run
-(exit 2) before anything is transcribed; then sources walk their locators.
+Every locator is matched to the sources that accept it up front (from the string alone: no
+network), so a typo, an unclaimed locator or two sources tied on priority stop the run (exit 2)
+before anything is transcribed. Then the sources walk their locators: the accepting ones are
+asked in priority order, and the first whose `discover` does not raise `Decline` walks it.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +19,7 @@ from vtembed.errors import UsageError
 from vtembed.models import MediaItem
 from vtembed.registry import Registry
 from vtembed.settings import Settings
-from vtembed.source import Failed, Skipped, Source
+from vtembed.source import Decline, Failed, Found, Skipped, Source
 
 
 @dataclass
@@ -25,21 +28,27 @@ class Discovery:
     skipped: list[Skipped] = field(default_factory=list)
     failed: list[Failed] = field(default_factory=list)
     sources: dict[str, Source] = field(default_factory=dict)
+    """The run's source instances, by name (made once, on first use): they open the items."""
+
+    def close(self) -> None:
+        """Close the sources (their download services' connections) once the run is over."""
+        for source in self.sources.values():
+            source.close()
 
 
 @dataclass(frozen=True)
 class Claims:
-    """A run's locators, each with the source class that takes it, and its `--since` date:
-    everything about them that can be a usage error, known before a store is opened or a
-    folder walked."""
+    """A run's locators, each with the source classes that accept it (in the order they are
+    asked), and its `--since` date: everything about them that can be a usage error, known
+    before a store is opened or a folder walked."""
 
-    locators: list[tuple[str, type[Source]]]
+    locators: list[tuple[str, tuple[type[Source], ...]]]
     since: datetime | None
 
 
 def claim(locators: list[str], registry: Registry, settings: Settings) -> Claims:
     return Claims(
-        [(locator, registry.source_for(locator)) for locator in locators],
+        [(locator, registry.sources_for(locator)) for locator in locators],
         parse_since(settings.since),
     )
 
@@ -48,11 +57,10 @@ def walk(claims: Claims, settings: Settings) -> Discovery:
     """The sources walk their locators: folders listed, files probed, URLs and feeds asked."""
     found = Discovery()
     seen: set[str] = set()
-    for locator, cls in claims.locators:
-        source = found.sources.setdefault(cls.name, cls(settings))
+    for locator, candidates in claims.locators:
         origin = origin_of(locator)
         items: list[MediaItem] = []
-        for entry in source.discover(locator):
+        for entry in _first_taker(found, locator, candidates, settings):
             if isinstance(entry, Skipped):
                 found.skipped.append(entry)
             elif isinstance(entry, Failed):
@@ -66,6 +74,30 @@ def walk(claims: Claims, settings: Settings) -> Discovery:
 
 def discover(locators: list[str], registry: Registry, settings: Settings) -> Discovery:
     return walk(claim(locators, registry, settings), settings)
+
+
+def _first_taker(
+    found: Discovery, locator: str, candidates: tuple[type[Source], ...], settings: Settings
+) -> Iterator[Found]:
+    """What the first candidate that does not decline finds; one `Failed` when all decline."""
+    declined = []
+    for cls in candidates:
+        if cls.name not in found.sources:
+            found.sources[cls.name] = cls(settings)
+        entries = found.sources[cls.name].discover(locator)
+        try:
+            first = next(entries, None)
+        except Decline as why:
+            declined.append(f"{cls.name}: {why}" if str(why) else cls.name)
+            continue
+        if first is not None:
+            yield first
+            try:
+                yield from entries
+            except Decline:  # too late: what it found is used, the rest is lost
+                yield Failed(locator, f"source {cls.name} declined after finding media")
+        return
+    yield Failed(locator, f"every source that accepts it declined ({'; '.join(declined)})")
 
 
 def local_path(locator: str) -> Path | None:

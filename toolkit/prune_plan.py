@@ -135,6 +135,7 @@ def _accepted(locator: str, root: Path, registry: Registry) -> bool:
 
 def _discover(result: Look, registry: Registry, settings: Settings) -> None:
     found = discover([result.locator], registry, settings)
+    found.close()
     for bad in found.failed:
         if bad.locator == result.locator:
             if bad.gone:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -30,26 +31,39 @@ class Registry:
     embedders: dict[str, type[Embedder]] = field(default_factory=dict)
     sinks: dict[str, type[Sink]] = field(default_factory=dict)
 
-    def source_for(self, locator: str) -> type[Source]:
-        """The accepting source with the highest priority; a tie at the top is an error."""
-        accepting = [cls for cls in self.sources.values() if cls.accepts(locator)]
+    def sources_for(self, locator: str) -> tuple[type[Source], ...]:
+        """The sources that accept the locator, highest priority first: the order in which they
+        are asked to discover it (each may decline). Two of them with the same priority are an
+        error, wherever they stand: the ones above may decline, and then luck would choose."""
+        accepting = sorted(
+            (cls for cls in self.sources.values() if cls.accepts(locator)),
+            key=lambda cls: cls.priority,
+            reverse=True,
+        )
         if not accepting:
             raise UsageError(f"{locator}: no such file or folder, and no source accepts it")
-        accepting.sort(key=lambda cls: cls.priority, reverse=True)
-        if len(accepting) > 1 and accepting[0].priority == accepting[1].priority:
-            tied = ", ".join(cls.name for cls in accepting if cls.priority == accepting[0].priority)
-            raise UsageError(f"{locator}: sources {tied} all accept it with the same priority")
-        return accepting[0]
+        for above, below in itertools.pairwise(accepting):
+            if above.priority == below.priority:
+                tied = ", ".join(c.name for c in accepting if c.priority == above.priority)
+                raise UsageError(f"{locator}: sources {tied} all accept it with the same priority")
+        return tuple(accepting)
+
+    def source_for(self, locator: str) -> type[Source]:
+        """The accepting source asked first (the highest priority); see `sources_for`."""
+        return self.sources_for(locator)[0]
 
     def settings_sections(self, *, sources: bool = True) -> list[PluginSection]:
-        """The settings tables the registered plugin classes declare; `sources=False` leaves out
-        the sources' (a command that finds no media, such as search, has no use for them)."""
+        """The settings tables the registered plugin classes declare, plus the host's download
+        service's (`[url]`), which sources call; `sources=False` leaves out both (a command that
+        finds no media, such as search, has no use for them)."""
         classes = [
             *(self.sources.values() if sources else ()),
             *self.embedders.values(),
             *self.sinks.values(),
         ]
-        found = {}
+        from vtembed.downloads import SECTION as DOWNLOADS  # httpx: when settings are made
+
+        found = {DOWNLOADS.name: DOWNLOADS} if sources and self.sources else {}
         for cls in classes:
             section = getattr(cls, "settings_section", None)
             if section is not None:

@@ -16,15 +16,8 @@ import ffmpeg
 
 from vtembed import hookimpl
 from vtembed.models import MediaItem, stable_id
-from vtembed.source import Failed, Found, Skipped, Source
+from vtembed.source import MEDIA_EXTENSIONS, Failed, Found, Skipped, Source
 
-MEDIA_EXTENSIONS = frozenset(
-    (
-        ".3gp .aac .aif .aiff .amr .ape .asf .avi .caf .f4v .flac .flv .m2ts .m4a .m4b .m4v .mka "
-        ".mkv .mov .mp2 .mp3 .mp4 .mpeg .mpg .mts .mxf .oga .ogg .ogv .opus .ra .rm .rmvb .ts .vob "
-        ".wav .weba .webm .wma .wmv .wv"
-    ).split()
-)
 _NOT_MEDIA_FORMATS = ("image2", "_pipe", "tty", "gif")
 _GLOB_CHARS = frozenset("*?[")
 

@@ -4,12 +4,16 @@ An episode's id comes from its guid, not its enclosure URL: hosts move files bet
 rewrite tracking prefixes all the time, and an episode must not be embedded twice for that. The
 fingerprint is the enclosure's declared length (its URL when the feed gives no length), so a
 re-published file of another size is redone while a mere move is not. Enclosures are downloaded
-through the URL source's cache (`downloads.download`), so resume, retries and checks are shared.
+through the host's download service (`self.downloads`), so resume, retries and checks are shared.
+
+Whether a locator is a feed is decided in `discover`, not in `accepts` (which only reads the
+string, or stats a local path): a feed-like URL path is read as a feed; any other http(s) URL
+without a media extension, and any local file, is sniffed (a HEAD, then the first 4 KB of the
+body) and declined when it is not a feed, so the next source by priority takes it.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -23,12 +27,11 @@ import httpx
 from pydantic import BaseModel, Field
 
 from vtembed import __version__, hookimpl
+from vtembed.downloads import Downloads, validator_of
 from vtembed.errors import MediaError
 from vtembed.models import MediaItem, stable_id
-from vtembed.plugins.sources.downloads import download, extension_of, open_response, validator_of
-from vtembed.plugins.sources.local import MEDIA_EXTENSIONS
 from vtembed.settings import PluginSection, section
-from vtembed.source import Failed, Found, Skipped, Source
+from vtembed.source import MEDIA_EXTENSIONS, Decline, Failed, Found, Skipped, Source, extension_of
 
 log = logging.getLogger(__name__)
 
@@ -59,23 +62,25 @@ class PodcastSource(Source):
 
     @classmethod
     def accepts(cls, locator: str) -> bool:
+        """An http(s) URL or a local file, unless its name has a media extension."""
         scheme = urlsplit(locator).scheme.lower() if "://" in locator else ""
         if scheme in ("http", "https"):
-            return looks_like_feed_url(locator)
+            return extension_of(urlsplit(locator).path) not in MEDIA_EXTENSIONS
         if scheme not in ("", "file"):
             return False
         path = _local_path(locator)
-        try:
-            with path.open("rb") as feed:
-                return is_feed_start(feed.read(SNIFF_BYTES))
-        except OSError:  # a folder, a glob, a missing path: not ours
-            return False
+        return extension_of(path.name) not in MEDIA_EXTENSIONS and path.is_file()
 
     def discover(self, locator: str) -> Iterator[Found]:
         config: PodcastSettings = section(self.settings, SECTION.name)
+        sure = _is_remote(locator) and _FEED_PATH.search(urlsplit(locator).path) is not None
+        if _is_remote(locator) and not sure:
+            _decline_media(locator, self.downloads)
         try:
-            base, body = _read_feed(locator, config)
+            base, body = _read_feed(locator, config, sniff=not sure)
         except (MediaError, OSError, httpx.HTTPError) as exc:
+            if not sure and _is_remote(locator):  # the URL source will say what is wrong
+                raise Decline(f"not a feed ({_reason(exc)})") from None
             yield Failed(locator, f"cannot read the feed: {_reason(exc)}")
             return
         parsed = feedparser.parse(body)
@@ -92,7 +97,7 @@ class PodcastSource(Source):
     def open(self, item: MediaItem) -> Path:
         if item.uri.startswith("file://"):
             return _local_path(item.uri)
-        return download(item.uri, self.settings, _current_validator(item.uri, self.settings))
+        return self.downloads.download(item.uri, _current_validator(item.uri, self.downloads))
 
 
 def episode_item(entry: Any, base: str) -> MediaItem | None:
@@ -116,42 +121,18 @@ def episode_item(entry: Any, base: str) -> MediaItem | None:
     )
 
 
-def looks_like_feed_url(url: str) -> bool:
-    """A feed-like path says yes at once; a media extension says no at once; anything else is
-    asked: a HEAD (audio/video/image types are media), then the first 4 KB of a GET."""
-    path = urlsplit(url).path
-    if _FEED_PATH.search(path):
-        return True
-    if extension_of(path) in MEDIA_EXTENSIONS:
-        return False
-    return _sniff_url(url)
-
-
-@functools.cache
-def _sniff_url(url: str) -> bool:
-    """Cached per process: discovery and the registry may both ask about the same URL."""
-    timeout = httpx.Timeout(SNIFF_TIMEOUT_SEC)
-    headers = {"User-Agent": f"vtembed/{__version__}", "Accept-Encoding": "identity"}
+def _decline_media(url: str, downloads: Downloads) -> None:
+    """Raise Decline when a short HEAD says the URL is media (an audio, video or image type),
+    gone (404, 410) or unanswerable: then it is no feed, and the URL source will say why."""
     try:
-        with httpx.Client(follow_redirects=True, timeout=timeout, headers=headers) as http:
-            head = http.head(url)
-            kind = head.headers.get("content-type", "").lower()
-            if head.is_success and kind.startswith(_NOT_FEED_TYPES):
-                return False
-            if head.status_code in (404, 410):
-                return False
-            ranged = {"Range": f"bytes=0-{SNIFF_BYTES - 1}"}
-            with http.stream("GET", url, headers=ranged) as response:
-                if not response.is_success:
-                    return False
-                start = b""
-                for chunk in response.iter_raw():
-                    start += chunk
-                    if len(start) >= SNIFF_BYTES:
-                        break
-                return is_feed_start(start)
-    except httpx.HTTPError:  # unreachable, a redirect loop: the URL source will say why
-        return False
+        head = downloads.head(url, timeout_sec=SNIFF_TIMEOUT_SEC)
+    except (httpx.HTTPError, MediaError) as exc:
+        raise Decline(f"no answer to a HEAD ({_reason(exc)})") from None
+    kind = head.headers.get("content-type", "").lower()
+    if head.is_success and kind.startswith(_NOT_FEED_TYPES):
+        raise Decline(f"a {kind.split(';')[0]} body")
+    if head.status_code in (404, 410):
+        raise Decline(f"HTTP {head.status_code}")
 
 
 def is_feed_start(data: bytes) -> bool:
@@ -206,11 +187,15 @@ def _media_enclosure(entry: Any) -> tuple[str, int] | None:
     return None
 
 
-def _read_feed(locator: str, config: PodcastSettings) -> tuple[str, bytes]:
-    """The feed's bytes and the base URL its relative links resolve against."""
+def _read_feed(locator: str, config: PodcastSettings, sniff: bool) -> tuple[str, bytes]:
+    """The feed's bytes and the base URL its relative links resolve against. With `sniff`, a
+    body whose first 4 KB hold no feed root element raises Decline (before reading the rest)."""
     limit = int(config.max_feed_mb * 1024 * 1024)
-    if "://" not in locator or locator.startswith("file://"):
+    if not _is_remote(locator):
         path = _local_path(locator).absolute()
+        with path.open("rb") as feed:
+            if sniff and not is_feed_start(feed.read(SNIFF_BYTES)):
+                raise Decline("not an RSS or Atom feed")
         if path.stat().st_size > limit:
             raise MediaError(f"larger than podcast.max_feed_mb ({config.max_feed_mb:g} MiB)")
         return path.as_uri(), path.read_bytes()
@@ -222,25 +207,36 @@ def _read_feed(locator: str, config: PodcastSettings) -> tuple[str, bytes]:
     ):
         if response.status_code >= 400:
             raise MediaError(f"HTTP {response.status_code} {response.reason_phrase}")
-        body = bytearray()
+        body, sniffed = bytearray(), not sniff
         for chunk in response.iter_bytes():
             body += chunk
+            if not sniffed and len(body) >= SNIFF_BYTES:
+                sniffed = _sniffed(body)
             if len(body) > limit:
                 raise MediaError(f"larger than podcast.max_feed_mb ({config.max_feed_mb:g} MiB)")
+        if not sniffed:
+            _sniffed(body)
         return str(response.url), bytes(body)
 
 
-def _current_validator(url: str, settings: Any) -> str:
+def _sniffed(start: bytearray) -> bool:
+    if not is_feed_start(bytes(start[:SNIFF_BYTES])):
+        raise Decline("not an RSS or Atom feed")
+    return True
+
+
+def _current_validator(url: str, downloads: Downloads) -> str:
     """The enclosure's ETag/Last-Modified now, so a changed file at the same URL replaces the
     cached copy; "" (trust the cache) when the server will not say."""
     try:
-        response = open_response("HEAD", url, section(settings, "url"))
+        response = downloads.head(url)
     except (httpx.HTTPError, MediaError):
         return ""
-    try:
-        return validator_of(response.headers) if response.is_success else ""
-    finally:
-        response.close()
+    return validator_of(response.headers) if response.is_success else ""
+
+
+def _is_remote(locator: str) -> bool:
+    return "://" in locator and not locator.startswith("file://")
 
 
 def _local_path(locator: str) -> Path:

@@ -4,7 +4,9 @@ Discovery sends one HEAD (never a GET) so that an item carries its version (ETag
 Last-Modified) and its Content-Disposition name before any work: an unchanged URL that is done
 is then skipped without downloading, and a changed one is redone. A server that refuses HEAD
 still works; its item is named from the URL and the GET decides. Any other URL scheme is claimed
-only to say clearly that it is unsupported, instead of "no such file".
+only to say clearly that it is unsupported, instead of "no such file". Requests and downloads go
+through the host's download service (`self.downloads`, settings `[url]`). It never declines: it is
+the last source asked about an http(s) URL.
 """
 
 from __future__ import annotations
@@ -16,44 +18,21 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 import httpx
-from pydantic import BaseModel, Field
 
 from vtembed import hookimpl
+from vtembed.downloads import Downloads, status_error, validator_of
 from vtembed.errors import MediaError
 from vtembed.models import MediaItem, stable_id
-from vtembed.plugins.sources.downloads import (
-    download,
-    extension_of,
-    open_response,
-    status_error,
-    validator_of,
-)
-from vtembed.settings import PluginSection, section
-from vtembed.source import Failed, Found, Source
+from vtembed.source import Failed, Found, Source, extension_of
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _SUPPORTED = ("http", "https")
 _GONE = (404, 410)
 
 
-class UrlSettings(BaseModel):
-    cache_dir: str = Field("", description="Download cache; empty: <cache_dir>/downloads.")
-    max_redirects: int = Field(10, ge=0, description="Redirects followed per request.")
-    connect_timeout_sec: float = Field(10.0, gt=0, description="Seconds to connect.")
-    read_timeout_sec: float = Field(60.0, gt=0, description="Seconds to wait for an answer.")
-    stall_sec: float = Field(30.0, gt=0, description="A body with no bytes this long stalled.")
-    max_attempts: int = Field(4, ge=1, description="Attempts per download before it fails.")
-    backoff_max_sec: float = Field(30.0, gt=0, description="Longest wait between attempts.")
-    max_size_mb: float = Field(4096.0, gt=0, description="Largest download, in MiB.")
-
-
-SECTION = PluginSection("url", UrlSettings)
-
-
 class UrlSource(Source):
     name = "url"
     priority = 10
-    settings_section = SECTION
 
     @classmethod
     def accepts(cls, locator: str) -> bool:
@@ -66,14 +45,14 @@ class UrlSource(Source):
             yield Failed(locator, f"unsupported URL scheme {scheme!r}: only http and https")
             return
         try:
-            headers = _head(locator, section(self.settings, SECTION.name))
+            headers = _head(locator, self.downloads)
         except MediaError as exc:
             yield Failed(locator, str(exc), gone=isinstance(exc, _Gone))
             return
         yield item_for(locator, headers)
 
     def open(self, item: MediaItem) -> Path:
-        return download(item.uri, self.settings, item.fingerprint)
+        return self.downloads.download(item.uri, item.fingerprint)
 
 
 def item_for(url: str, headers: httpx.Headers | None = None) -> MediaItem:
@@ -108,21 +87,18 @@ def _disposition_name(value: str) -> str:
     return name.replace("\\", "/").rsplit("/", 1)[-1].strip()
 
 
-def _head(url: str, config: UrlSettings) -> httpx.Headers | None:
+def _head(url: str, downloads: Downloads) -> httpx.Headers | None:
     """Headers of a HEAD, or None when the server will not say (the GET decides then).
 
     Only answers that a GET would repeat fail discovery: gone (404, 410) and redirect trouble.
     """
     try:
-        response = open_response("HEAD", url, config)
+        response = downloads.head(url)
     except httpx.HTTPError:
         return None
-    try:
-        if response.status_code in _GONE:
-            raise _Gone(str(status_error(response)))
-        return response.headers if response.is_success else None
-    finally:
-        response.close()
+    if response.status_code in _GONE:
+        raise _Gone(str(status_error(response)))
+    return response.headers if response.is_success else None
 
 
 class _Gone(MediaError):

@@ -4,15 +4,15 @@ Optional: install with `pip install -e '.[ytdlp]'`. Without yt-dlp this module s
 `VTEMBED_UNAVAILABLE` (shown by `vtembed plugins`) and registers nothing, so page URLs go to the
 URL source. Whether it is installed is asked of the import system, not by importing it, so that
 listing plugins or `--help` does not load yt-dlp: only resolving a page does. With it, an
-http(s) URL whose path has no media extension, that is not a feed and whose HEAD says
-`text/html` is handed to yt-dlp's extractors (no download); the best format with audio is then
-downloaded through the shared cache (`downloads.download`). Records keep the page URL as
-`media.uri`, so they point at what the user asked for, not at a CDN address.
+http(s) URL whose path has no media extension is accepted; feeds outrank it (the podcast source
+takes or declines the URL first), and `discover` declines, to the URL source, unless a short HEAD
+says `text/html`. A page is handed to yt-dlp's extractors (no download); the best format with
+audio is then downloaded through the host's download service (`self.downloads`). Records keep
+the page URL as `media.uri`, so they point at what the user asked for, not at a CDN address.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -24,38 +24,41 @@ from urllib.parse import urlsplit
 import httpx
 
 from vtembed import __version__, hookimpl
+from vtembed.errors import MediaError
 from vtembed.models import MediaItem, stable_id
-from vtembed.plugins.sources.downloads import download, extension_of
-from vtembed.plugins.sources.local import MEDIA_EXTENSIONS
-from vtembed.plugins.sources.podcast import looks_like_feed_url
-from vtembed.source import Failed, Found, Source
+from vtembed.settings import Settings
+from vtembed.source import MEDIA_EXTENSIONS, Decline, Failed, Found, Source, extension_of
 
 VTEMBED_UNAVAILABLE: str | None = (
     None if find_spec("yt_dlp") else "yt-dlp is not installed: pip install -e '.[ytdlp]'"
 )
 HEAD_TIMEOUT_SEC = 5.0
-_media_urls: dict[str, str] = {}  # page URL -> resolved media URL, for open() in this process
 
 
 class YtDlpSource(Source):
     name = "ytdlp"
     priority = 15  # above the URL source (10), below feeds (20)
 
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.media_urls: dict[str, str] = {}
+        """Page URL -> the media URL discovery resolved it to, for `open` in this run."""
+
     @classmethod
     def accepts(cls, locator: str) -> bool:
         parts = urlsplit(locator)
         if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
             return False
-        if extension_of(parts.path) in MEDIA_EXTENSIONS:
-            return False
-        return _is_html(locator) and not looks_like_feed_url(locator)
+        return extension_of(parts.path) not in MEDIA_EXTENSIONS
 
     def discover(self, locator: str) -> Iterator[Found]:
+        self._decline_unless_html(locator)
         try:
             info, media_url = _extract(locator)
         except Exception as exc:  # yt-dlp raises DownloadError and friends; one line is enough
             yield Failed(locator, f"yt-dlp could not find media on the page: {_short(exc)}")
             return
+        self.media_urls[locator] = media_url
         yield MediaItem(
             id=stable_id("ytdlp", locator),
             uri=locator,
@@ -66,9 +69,21 @@ class YtDlpSource(Source):
         )
 
     def open(self, item: MediaItem) -> Path:
-        media_url = _media_urls.get(item.uri) or _extract(item.uri)[1]
+        media_url = self.media_urls.get(item.uri) or _extract(item.uri)[1]
         # The cache is keyed by the media URL; "" trusts a complete cached copy of it.
-        return download(media_url, self.settings, "")
+        return self.downloads.download(media_url, "")
+
+    def _decline_unless_html(self, url: str) -> None:
+        """One short HEAD: only HTML pages are worth asking yt-dlp about."""
+        try:
+            response = self.downloads.head(url, timeout_sec=HEAD_TIMEOUT_SEC)
+        except (httpx.HTTPError, MediaError) as exc:
+            raise Decline(f"no answer to a HEAD ({exc or type(exc).__name__})") from None
+        kind = response.headers.get("content-type", "").lower()
+        if not response.is_success:
+            raise Decline(f"HTTP {response.status_code} to a HEAD")
+        if not kind.startswith(("text/html", "application/xhtml")):
+            raise Decline(f"not a web page ({kind.split(';')[0] or 'no type'})")
 
 
 class _Quiet:
@@ -107,7 +122,6 @@ def _extract(page_url: str) -> tuple[dict[str, Any], str]:
     media_url = _best_url(info)
     if not media_url:
         raise ValueError("no format with audio")
-    _media_urls[page_url] = media_url
     return info, media_url
 
 
@@ -132,19 +146,6 @@ def _published(info: dict[str, Any]) -> str | None:
     except (ValueError, OverflowError, OSError):
         return None
     return stamp.isoformat().replace("+00:00", "Z")
-
-
-@functools.cache
-def _is_html(url: str) -> bool:
-    """One short HEAD per URL and process: only HTML pages are worth asking yt-dlp about."""
-    headers = {"User-Agent": f"vtembed/{__version__}", "Accept-Encoding": "identity"}
-    try:
-        with httpx.Client(follow_redirects=True, timeout=HEAD_TIMEOUT_SEC, headers=headers) as http:
-            response = http.head(url)
-    except httpx.HTTPError:
-        return False
-    kind = response.headers.get("content-type", "").lower()
-    return response.is_success and kind.startswith(("text/html", "application/xhtml"))
 
 
 def _short(exc: Exception) -> str:

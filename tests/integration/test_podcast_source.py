@@ -12,11 +12,12 @@ import pytest
 from tests import media_factory as mf
 from tests.conftest import records
 from tests.http_media_server import MediaServer, Route
+from vtembed.discovery import discover
 from vtembed.media import probe
 from vtembed.models import stable_id
 from vtembed.plugin_manager import build_manager
 from vtembed.plugins.sources.podcast import PodcastSource, parse_duration
-from vtembed.registry import build_registry
+from vtembed.registry import Registry, build_registry
 from vtembed.settings import load_settings
 from vtembed.source import Failed
 
@@ -151,6 +152,18 @@ def test_local_feed_file_sniffed_feed_url_and_atom(  # type: ignore[no-untyped-d
     assert "/media/missing.mp3" in _errors(run.err)[0] and server.gets["/media/missing.mp3"] == 1
 
 
+def _taker(registry: Registry, locator: str) -> str:
+    """The source whose discovery took the locator (those above it declined), by the items it
+    found, else by its one failure's words."""
+    found = discover([locator], registry, load_settings(None, None, registry.settings_sections()))
+    found.close()
+    names = {item.source for item in found.items}
+    if not names and len(found.failed) == 1:
+        return found.failed[0].reason
+    assert len(names) == 1 and not found.failed, (found.items, found.failed)
+    return names.pop()
+
+
 def test_feeds_are_claimed_and_media_urls_are_not(
     tmp_path: Path, episodes: dict[str, bytes], server: MediaServer
 ) -> None:
@@ -159,18 +172,30 @@ def test_feeds_are_claimed_and_media_urls_are_not(
     sniffed = server.add("/shows/7", Route(rss(server, episodes), "text/xml"))
     page = server.add("/about", Route(b"<!doctype html><html>rss</html>", "text/html"))
     bare_media = server.add("/download", Route(episodes["mp3"], content_type="audio/mpeg"))
+    ranked = [registry.source_for(u) for u in (feed, sniffed, page, bare_media)]
+    assert ranked == [PodcastSource] * 4 and sum(server.gets.values()) == 0  # no request
+    assert sum(server.heads.values()) == 0  # accepts reads the string alone
     assert registry.source_for(feed) is PodcastSource and server.gets["/podcast/feed.xml"] == 0
-    assert registry.source_for(sniffed) is PodcastSource
-    assert registry.source_for(page).name == "ytdlp"  # a web page, not a feed (yt-dlp extra)
     assert registry.source_for(server.url("/media/ep1.mp3")).name == "url"
-    assert registry.source_for(bare_media).name == "url"
+    assert [c.name for c in registry.sources_for(page)][-1] == "url"  # asked last
+    assert _taker(registry, feed) == "podcast"
+    assert _taker(registry, sniffed) == "podcast"  # an extension-less feed URL is a feed
+    # A web page, not a feed (yt-dlp extra): yt-dlp takes it, and finds nothing to play.
+    assert _taker(registry, page).startswith("yt-dlp could not find media on the page")
+    assert _taker(registry, server.url("/media/ep1.mp3")) == "url"
+    assert _taker(registry, bare_media) == "url"  # extension-less media stays media
     assert server.gets["/media/ep1.mp3"] == 0 and server.gets["/download"] == 0  # a HEAD said so
     not_feed = tmp_path / "notes.xml"
     not_feed.write_text('<?xml version="1.0"?><notes>about <rss> feeds</notes>')
     feed_file = tmp_path / "feed.bin"
     feed_file.write_bytes(rss(server, episodes))
-    assert not PodcastSource.accepts(str(not_feed)) and PodcastSource.accepts(str(feed_file))
+    assert PodcastSource.accepts(str(not_feed)) and PodcastSource.accepts(str(feed_file))
+    assert _taker(registry, str(not_feed)) == "local" and _taker(registry, str(feed_file)) == (
+        "podcast"
+    )  # the content decides, in discovery
     assert not PodcastSource.accepts(str(tmp_path))
+    (tmp_path / "ep.mp3").write_bytes(rss(server, episodes))
+    assert not PodcastSource.accepts(str(tmp_path / "ep.mp3"))  # a media name is never a feed
 
 
 def test_unreadable_feeds_are_one_failure_each(tmp_path: Path, server: MediaServer) -> None:

@@ -17,9 +17,9 @@ import pytest
 from tests import media_factory as mf
 from tests.conftest import records
 from tests.http_media_server import LAST_MODIFIED, MediaServer, Route
+from vtembed.downloads import download
 from vtembed.errors import MediaError
 from vtembed.plugin_manager import build_manager
-from vtembed.plugins.sources.downloads import download
 from vtembed.plugins.sources.url import UrlSource, title_for
 from vtembed.registry import build_registry
 from vtembed.settings import Settings, load_settings

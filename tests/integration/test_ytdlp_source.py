@@ -18,7 +18,7 @@ from tests.conftest import records
 from tests.http_media_server import MediaServer, Route
 from vtembed.plugins.sources.ytdlp import YtDlpSource
 from vtembed.settings import Settings
-from vtembed.source import Failed
+from vtembed.source import Decline, Failed
 
 pytestmark = pytest.mark.slow  # runs Whisper or starts servers
 
@@ -72,13 +72,21 @@ def test_page_url_gives_records_pointing_at_the_page(  # type: ignore[no-untyped
     assert texts and SPOKEN in " ".join(texts).lower()
 
 
-def test_accepts_only_html_pages(server: MediaServer) -> None:
+def test_accepts_by_pattern_and_declines_what_is_no_html_page(server: MediaServer) -> None:
     assert YtDlpSource.accepts(server.url("/watch/page"))
     assert not YtDlpSource.accepts(server.url("/media/talk.mp4"))  # a media extension
-    assert not YtDlpSource.accepts(server.url("/missing"))  # 404: the URL source says why
     assert not YtDlpSource.accepts("ftp://127.0.0.1/watch/page")
     assert not YtDlpSource.accepts("/tmp/page")
     assert 10 < YtDlpSource.priority < 20
+    heads = sum(server.heads.values())
+    assert YtDlpSource.accepts(server.url("/missing")) and sum(server.heads.values()) == heads
+    source = YtDlpSource(Settings())  # type: ignore[call-arg]
+    with pytest.raises(Decline, match="HTTP 404"):  # 404: the URL source says why
+        list(source.discover(server.url("/missing")))
+    server.add("/media/bare", Route(b"\0" * 64, content_type="video/mp4"))
+    with pytest.raises(Decline, match="not a web page"):
+        list(source.discover(server.url("/media/bare")))
+    source.close()
 
 
 def test_page_without_media_is_one_failure(server: MediaServer) -> None:
