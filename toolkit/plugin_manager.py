@@ -4,9 +4,15 @@ Nothing happens at import time; `build_manager()` is called by the CLI (and by t
 fresh manager), so a test never has to reload a module to see a new plugin.
 
 A third-party plugin that cannot work (its module does not import, a hook name matches no
-hookspec, a register hook raises, a registered class is abstract or unnamed) is left out and
-recorded in `pm.broken`, so every other plugin, and every command, still works; the faces say so.
-A built-in plugin that cannot work is our bug, and a UsageError.
+hookspec, a register hook raises, a registered class is abstract or unnamed, or it registers a
+name another plugin loaded before it holds) is left out and recorded in `pm.broken`, so every
+other plugin, and every command, still works; the faces say so. A built-in plugin that cannot
+work is our bug, and a UsageError.
+
+Names are first come, first served, in load order: built-ins, then distributions, then
+`VTEMBED_PLUGINS`, then `--plugin` modules. Two plugins that both claim sink scheme "csv" (or an
+embedder or source name, or a settings table) would otherwise make every command fail when the
+registry is built, whichever command it is; refusing the later one keeps the earlier working.
 """
 
 from __future__ import annotations
@@ -27,6 +33,14 @@ from vtembed.errors import UsageError
 
 GROUP = "vtembed"
 HOST_DIST = "vtembed"
+DOWNLOADS_TABLE = "url"
+"""The settings table of the host's download service (`vtembed.downloads.SECTION`), named here
+so that building the manager does not import httpx."""
+
+
+Claim = tuple[str, str]
+"""What a plugin registered, by the name users type: ("sink scheme", "csv"),
+("embedder name", "x"), ("source name", "file"), ("settings table", "csv")."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,8 @@ class BrokenPlugin:
     version: str
     reason: str
     skip: str = ""
+    rival: str = ""
+    """The loaded plugin whose name it clashes with, if that is why: the skip hint names both."""
 
     @property
     def message(self) -> str:
@@ -65,33 +81,68 @@ class VtembedPluginManager(pluggy.PluginManager):
         super().__init__(GROUP)
         self.origins: dict[str, PluginOrigin] = {}
         self.broken: list[BrokenPlugin] = []
+        self.claims: dict[Claim, tuple[str, object]] = {}
+        """Each name a loaded plugin registered: (kind, name) -> (plugin, what it registered)."""
 
     def add(self, module: ModuleType, name: str, origin: str, version: str) -> None:
+        """Add a built-in: its names are claimed first (a clash between two built-ins is left
+        to `build_registry`, which fails loudly: that is our bug)."""
         if self.is_registered(module) or self.get_plugin(name) is not None:
             return
         self.register(module, name=name)
         self.origins[name] = PluginOrigin(name, module.__name__, origin, version)
+        _, claims = _plugin_problem(self, module)
+        for claim, value in claims.items():
+            self.claims.setdefault(claim, (name, value))
 
     def try_add(self, module: ModuleType, name: str, origin: str, version: str) -> None:
         """Add a third-party plugin, or record it as broken and leave no hook of it behind."""
-        if self.is_registered(module) or self.get_plugin(name) is not None:
+        if self.is_registered(module):
+            return
+        if self.get_plugin(name) is not None:  # another module under an entry-point name in use
+            first = self.origins.get(name)
+            held = f" (from {_where(first)})" if first else ""
+            reason = f"a plugin named {name!r} is already loaded{held}"
+            self.mark_broken(name, module.__name__, origin, version, reason, rival=name)
             return
         try:
             self.register(module, name=name)
         except pluggy.PluginValidationError as exc:
             self.mark_broken(name, module.__name__, origin, version, f"invalid hook: {exc}")
             return
-        problem = _plugin_problem(self, module)
+        problem, claims = _plugin_problem(self, module)
+        rival = ""
+        if not problem:
+            problem, rival = self._clash(claims)
         if problem:
             self.unregister(module, name=name)
-            self.mark_broken(name, module.__name__, origin, version, problem)
+            self.mark_broken(name, module.__name__, origin, version, problem, rival=rival)
             return
         self.origins[name] = PluginOrigin(name, module.__name__, origin, version)
+        for claim, value in claims.items():
+            self.claims[claim] = (name, value)
 
-    def mark_broken(self, name: str, module: str, origin: str, version: str, reason: str) -> None:
-        if any(b.name == name for b in self.broken):
+    def _clash(self, claims: dict[Claim, object]) -> tuple[str | None, str]:
+        """The first of a plugin's names that an earlier plugin holds (registering the very
+        same class again is no clash), and that plugin's name."""
+        for (kind, key), value in claims.items():
+            holder, held = self.claims.get((kind, key), ("", value))
+            if held is value:
+                continue
+            if holder not in self.origins:
+                return f"{kind} {key!r} is the host's own", ""
+            where = _where(self.origins[holder])
+            reason = f"{kind} {key!r} is already registered by plugin {holder!r} (from {where})"
+            return reason, holder
+        return None, ""
+
+    def mark_broken(
+        self, name: str, module: str, origin: str, version: str, reason: str, *, rival: str = ""
+    ) -> None:
+        if any(b.name == name and b.module == module for b in self.broken):
             return
-        self.broken.append(BrokenPlugin(name, module, origin, version, _one_line(reason)))
+        broken = BrokenPlugin(name, module, origin, version, _one_line(reason), rival=rival)
+        self.broken.append(broken)
 
 
 def build_manager(extra_modules: list[str] | None = None) -> VtembedPluginManager:
@@ -100,7 +151,9 @@ def build_manager(extra_modules: list[str] | None = None) -> VtembedPluginManage
     pm.add_hookspecs(hookspecs)
     allowed = _allowed_distributions()
     third_party: set[str] = set()
-    for dist in metadata.distributions():
+    pm.claims[("settings table", DOWNLOADS_TABLE)] = ("", DOWNLOADS_TABLE)  # the host's
+    # Built-ins first, so their names are claimed before any third party's.
+    for dist in sorted(metadata.distributions(), key=lambda d: d.metadata["Name"] != HOST_DIST):
         dist_name = dist.metadata["Name"] or ""
         eps = [ep for ep in dist.entry_points if ep.group == GROUP]
         if not eps or (dist_name != HOST_DIST and allowed is not None and dist_name not in allowed):
@@ -154,10 +207,13 @@ def import_plugin(path: str, *, from_cwd: bool) -> ModuleType:
             sys.path.remove(cwd)
 
 
-def _plugin_problem(pm: VtembedPluginManager, module: ModuleType) -> str | None:
-    """Why a registered third-party plugin cannot work, or None: a hook that matches no
-    hookspec, a register hook that raises, or a class that cannot work."""
-    from vtembed.registry import REGISTER_HOOKS, class_problem
+def _plugin_problem(
+    pm: VtembedPluginManager, module: ModuleType
+) -> tuple[str | None, dict[Claim, object]]:
+    """Why a registered plugin cannot work, or None (a hook that matches no hookspec, a
+    register hook that raises, a class that cannot work, two of its classes under one name),
+    and the names it registers, each with the class or settings table behind it."""
+    from vtembed.registry import REGISTER_HOOKS
 
     specs = sorted(name for name, hook in vars(pm.hook).items() if hook.has_spec())
     callers = pm.get_hookcallers(module) or []
@@ -166,35 +222,46 @@ def _plugin_problem(pm: VtembedPluginManager, module: ModuleType) -> str | None:
         if caller.spec is None and not all(impl.optionalhook for impl in mine):
             near = difflib.get_close_matches(caller.name, specs, n=1)
             hint = f" (did you mean {near[0]}?)" if near else ""
-            return f"hook {caller.name} matches no hookspec{hint}"
+            return f"hook {caller.name} matches no hookspec{hint}", {}
+    claims: dict[Claim, object] = {}
     for caller in callers:
         if caller.name not in REGISTER_HOOKS and caller.name != "vtembed_register_commands":
             continue
         for impl in caller.get_hookimpls():
             if impl.plugin is not module or impl.hookwrapper or impl.wrapper:
                 continue
-            problem = _call_problem(caller.name, impl.function, impl.argnames, class_problem)
+            problem = _call_problem(caller.name, impl.function, impl.argnames, claims)
             if problem:
-                return problem
-    return None
+                return problem, {}
+    return None, claims
 
 
 def _call_problem(
     hook: str,
     function: Callable[..., object],
     argnames: tuple[str, ...],
-    class_problem: Callable[[object, str, str], str | None],
+    claims: dict[Claim, object],
 ) -> str | None:
     """Call one register hook implementation alone: whether it raises or registers a class
-    that cannot work (the commands hook gets a scratch Typer app)."""
-    from vtembed.registry import REGISTER_HOOKS
+    that cannot work (the commands hook gets a scratch Typer app). Adds the names it
+    registers to `claims`; one name for two of its own classes is a problem too."""
+    from vtembed.registry import REGISTER_HOOKS, class_problem
 
     problems: list[str] = []
 
     def register(cls: object) -> None:
-        problem = class_problem(cls, *REGISTER_HOOKS[hook])
+        kind, key = REGISTER_HOOKS[hook]
+        problem = class_problem(cls, kind, key)
         if problem:
             problems.append(problem)
+            return
+        section = getattr(cls, "settings_section", None)
+        named = [(f"{kind} {key}", getattr(cls, key), cls)]
+        if section is not None:
+            named.append(("settings table", getattr(section, "name", ""), section))
+        for what, name, value in named:
+            if claims.setdefault((what, name), value) is not value:
+                problems.append(f"registers two classes as {what} {name!r}")
 
     if hook == "vtembed_register_commands":
         import typer
@@ -209,6 +276,11 @@ def _call_problem(
     return problems[0] if problems else None
 
 
+def _where(origin: PluginOrigin) -> str:
+    """Where a loaded plugin came from, as a warning line says it."""
+    return "module" if origin.origin == "module" else f"{origin.origin} {origin.version}"
+
+
 def _import_failure(path: str, exc: Exception) -> str:
     detail = str(exc) if isinstance(exc, ImportError) else f"{type(exc).__name__}: {exc}"
     return f"cannot import {path} ({detail})"
@@ -220,18 +292,25 @@ def _one_line(text: str) -> str:
 
 def _add_skip_hints(pm: VtembedPluginManager, third_party: set[str]) -> None:
     """How to start without each broken plugin: name the other third-party distributions in
-    VTEMBED_LOAD_PLUGINS, or drop the module from VTEMBED_PLUGINS / --plugin."""
+    VTEMBED_LOAD_PLUGINS, or drop the module from VTEMBED_PLUGINS / --plugin. For a name clash,
+    also how to keep this one and skip the plugin that holds the name instead."""
     broken_dists = {b.origin for b in pm.broken if b.origin != "module"}
-    others = ",".join(sorted(third_party - broken_dists))
-    pm.broken = [
-        replace(
-            b,
-            skip="remove it from VTEMBED_PLUGINS / --plugin"
-            if b.origin == "module"
-            else f"skip it with VTEMBED_LOAD_PLUGINS={others}",
-        )
-        for b in pm.broken
-    ]
+    loaded = third_party - broken_dists
+
+    def hint(b: BrokenPlugin) -> str:
+        if b.origin == "module":
+            skip = "remove it from VTEMBED_PLUGINS / --plugin"
+        else:
+            skip = f"skip it with VTEMBED_LOAD_PLUGINS={','.join(sorted(loaded))}"
+        rival = pm.origins.get(b.rival)
+        if rival is None or rival.origin == HOST_DIST or rival.origin == b.origin != "module":
+            return skip
+        if rival.origin == "module":
+            return f"{skip}, or remove {rival.name} from VTEMBED_PLUGINS / --plugin to use it"
+        keep = ",".join(sorted((loaded - {rival.origin}) | {b.origin} - {"module"}))
+        return f"{skip}, or skip {rival.origin} instead with VTEMBED_LOAD_PLUGINS={keep}"
+
+    pm.broken = [replace(b, skip=hint(b)) for b in pm.broken]
 
 
 def _allowed_distributions() -> set[str] | None:
