@@ -1,21 +1,25 @@
 """What an embedder plugin implements: vectors for text chunks and audio segments.
 
 Like llm's EmbeddingModel: class attributes describe the model, one async batch method does the
-work, and the host does the batching. The model's limits (dimension, text tokens, audio segment
-length) come from the `[models."NAME"]` table in the settings, so a new model is configuration.
+work, and the host does the batching. An embedder declares the models it serves with their limits
+(dimension, text tokens and tokenizer, audio segment length) in `models`, so a third-party one
+ships its own; a `[models."NAME"]` settings table overrides some of those limits or adds a model,
+so a new model of a known protocol is configuration.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
+from vtembed import token_counters
 from vtembed.errors import UsageError
 from vtembed.models import AudioSegment, TextChunk
 
 if TYPE_CHECKING:
     from vtembed.settings import ModelSpec, PluginSection, Settings
+    from vtembed.token_counters import TokenCounter
 
 Embeddable = TextChunk | AudioSegment
 
@@ -25,6 +29,9 @@ class Embedder(ABC):
 
     name: ClassVar[str]
     default_model: ClassVar[str]
+    models: ClassVar[Mapping[str, ModelSpec]] = {}
+    """The models this embedder serves, by name, with their limits; `[models."NAME"]` settings
+    tables override fields of these (field by field) or add models."""
     batch_size: ClassVar[int] = 32
     audio_embedded_from: ClassVar[str | None] = None
     """"transcript" when audio vectors are computed from the segment's transcript, not its sound."""
@@ -34,11 +41,9 @@ class Embedder(ABC):
     def __init__(self, settings: Settings, model_name: str | None = None) -> None:
         self.settings = settings
         self.model_name = model_name or self.default_model
-        spec = settings.models.get(self.model_name)
-        if spec is None:
-            known = ", ".join(sorted(settings.models))
-            raise UsageError(f"unknown model {self.model_name!r} (models in the config: {known})")
-        self.spec: ModelSpec = spec
+        self.spec: ModelSpec = self.model_spec(self.model_name, settings)
+        if not self._counts_itself():
+            token_counters.require(self.spec.tokenizer)  # an unknown name fails now, not mid-run
 
     @property
     def dim(self) -> int:
@@ -52,24 +57,74 @@ class Embedder(ABC):
     def audio_segment_sec(self) -> float:
         return self.spec.audio_segment_sec
 
+    def token_counter(self) -> TokenCounter:
+        """What chunking counts text with against `text_token_limit`: by default the counter
+        the model's `tokenizer` names; an embedder with its own tokenizer returns it here."""
+        return token_counters.counter(self.spec.tokenizer)
+
+    @classmethod
+    def find_model(cls, model_name: str, settings: Settings) -> ModelSpec | None:
+        """The model's limits as this embedder would embed with them: its declared spec with
+        the settings' table for the model laid over it; a model it does not declare only by a
+        table that gives every limit. None when neither says enough."""
+        declared = cls.models.get(model_name)
+        table = settings.models.get(model_name)
+        if table is None:
+            return declared
+        return None if table.missing(declared) else table.over(declared)
+
+    @classmethod
+    def model_spec(cls, model_name: str, settings: Settings) -> ModelSpec:
+        """`find_model`, or a UsageError naming the models this embedder knows."""
+        spec = cls.find_model(model_name, settings)
+        if spec is not None:
+            return spec
+        table = settings.models.get(model_name)
+        if table is not None:
+            missing = ", ".join(table.missing(None))
+            raise UsageError(
+                f'the [models."{model_name}"] table lacks {missing}: embedder {cls.name} does '
+                f"not declare {model_name}, so the table must give every limit"
+            )
+        known = ", ".join(cls.known_models(settings)) or "none"
+        raise UsageError(
+            f"unknown model {model_name!r} for embedder {cls.name} (its models: {known}; "
+            f'another needs a full [models."{model_name}"] table in the config)'
+        )
+
+    @classmethod
+    def known_models(cls, settings: Settings) -> list[str]:
+        """The models it declares, and those the settings add with a full table."""
+        added = [name for name, table in settings.models.items() if not table.missing(None)]
+        return sorted({*cls.models, *added})
+
     @classmethod
     def serves(cls, model_name: str, settings: Settings) -> bool:
         """Whether this embedder makes vectors of the named model (search picks by the model a
-        store holds); by default only its own `default_model`."""
-        return model_name == cls.default_model
+        store holds): by default a model it declares, or one a full settings table adds whose
+        `protocol` is one its declared models speak (a newer model of the same API)."""
+        if model_name in cls.models:
+            return True
+        spec = cls.find_model(model_name, settings)
+        spoken = {s.protocol for s in cls.models.values() if s.protocol}
+        return spec is not None and spec.protocol in spoken
 
     @classmethod
     def doctor(cls, settings: Settings) -> list[tuple[str, str | None]]:
         """Checks for `vtembed doctor` when this embedder is the chosen one: (what was checked,
-        None if fine else what to do). By default, that the model it would embed with is in
-        the settings' model table; an embedder that needs more (a key, weights, a server)
-        extends this list (`super().doctor(settings) + [...]`), and never shows a secret."""
+        None if fine else what to do). By default, that it knows the model it would embed with
+        (declared or given a full settings table) and its tokenizer; an embedder that needs
+        more (a key, weights, a server) extends this list (`super().doctor(settings) + [...]`),
+        and never shows a secret."""
         model = settings.model or cls.default_model
-        if model not in settings.models:
-            known = ", ".join(sorted(settings.models))
-            fix = f'add a [models."{model}"] table to the config (models there: {known})'
-            return [(f"embedder {cls.name}: model {model}", fix)]
-        return [(f"embedder {cls.name}: model {model}", None)]
+        what = f"embedder {cls.name}: model {model}"
+        try:
+            spec = cls.model_spec(model, settings)
+            if not cls._counts_itself():
+                token_counters.require(spec.tokenizer)
+        except UsageError as exc:
+            return [(what, str(exc))]
+        return [(what, None)]
 
     @classmethod
     def hint_when_not_chosen(cls, settings: Settings) -> str | None:
@@ -101,3 +156,8 @@ class Embedder(ABC):
 
     async def aclose(self) -> None:
         """Release clients and pools at the end of a run."""
+
+    @classmethod
+    def _counts_itself(cls) -> bool:
+        """Whether it overrides `token_counter`, so its spec's tokenizer need not be one we know."""
+        return cls.token_counter is not Embedder.token_counter

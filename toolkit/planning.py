@@ -17,7 +17,6 @@ from dataclasses import replace
 import numpy as np
 
 from vtembed.chunking import ChunkStream
-from vtembed.clip_tokens import get_counter
 from vtembed.embedder import Embeddable, Embedder
 from vtembed.media import SAMPLE_RATE, PcmWindow, audio_segments
 from vtembed.models import AudioSegment, MediaInfo, MediaItem, Word
@@ -96,7 +95,7 @@ class ItemPlanner:
         self.embedder = embedder
         self.chunks = ChunkStream(
             max_tokens=embedder.text_token_limit,
-            count=get_counter().count,
+            count=embedder.token_counter().count,  # the model's own units, not always CLIP's
             max_pause_sec=max_pause_sec,
         )
         self.segments = SegmentStream(

@@ -39,17 +39,49 @@ def default_cache_dir() -> Path:
 
 
 class ModelSpec(BaseModel):
-    """The limits of one embedding model: they decide chunking and segmenting."""
+    """The limits of one embedding model: they decide chunking and segmenting. An embedder
+    declares the models it serves with theirs (`Embedder.models`)."""
 
     model_config = _STRICT
 
     dim: int = Field(ge=1)
     text_token_limit: int = Field(ge=3)
-    """At least 3: the count includes the start and end tokens, so 2 leave no room for a word."""
+    """At least 3: CLIP's count includes the start and end tokens, so 2 leave no room for a word."""
     tokenizer: str = "clip"
+    """The counter chunking measures text with (`vtembed.token_counters`)."""
     audio_segment_sec: float = Field(gt=0)
     protocol: str = ""
     """The wire protocol a remote embedder speaks for this model ("" for local models)."""
+
+
+class ModelOverride(BaseModel):
+    """A `[models."NAME"]` table: any of a ModelSpec's fields, laid over the spec the embedder
+    declares field by field, so `text_token_limit = 60` alone keeps the declared dimension. A
+    table for a model no embedder declares gives every required field and adds that model."""
+
+    model_config = _STRICT
+
+    dim: int | None = Field(None, ge=1)
+    text_token_limit: int | None = Field(None, ge=3)
+    tokenizer: str | None = None
+    audio_segment_sec: float | None = Field(None, gt=0)
+    protocol: str | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The fields this table sets."""
+        return self.model_dump(exclude_none=True)
+
+    def missing(self, declared: ModelSpec | None) -> list[str]:
+        """Required fields neither this table nor the declared spec give."""
+        if declared is not None:
+            return []
+        required = [n for n, f in ModelSpec.model_fields.items() if f.is_required()]
+        return [name for name in required if name not in self.given()]
+
+    def over(self, declared: ModelSpec | None) -> ModelSpec:
+        """The spec this table makes of the declared one (or of nothing, if it is complete)."""
+        base = declared.model_dump() if declared is not None else {}
+        return ModelSpec.model_validate({**base, **self.given()})
 
 
 class WhisperSettings(BaseModel):
@@ -89,18 +121,6 @@ class ServeSettings(BaseModel):
     max_upload_mb: float = Field(50.0, gt=0)
 
 
-def _default_models() -> dict[str, ModelSpec]:
-    return {
-        "Marengo-retrieval-2.7": ModelSpec(
-            dim=1024, text_token_limit=77, audio_segment_sec=10.0, protocol="twelvelabs-embed-v1"
-        ),
-        "marengo3.0": ModelSpec(
-            dim=512, text_token_limit=500, audio_segment_sec=10.0, protocol="twelvelabs-embed-v1"
-        ),
-        "all-MiniLM-L6-v2": ModelSpec(dim=384, text_token_limit=77, audio_segment_sec=10.0),
-    }
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VTEMBED_",
@@ -127,7 +147,8 @@ class Settings(BaseSettings):
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
     ray: RaySettings = Field(default_factory=RaySettings)
-    models: dict[str, ModelSpec] = Field(default_factory=_default_models)
+    models: dict[str, ModelOverride] = Field(default_factory=dict)
+    """Overrides of the models embedders declare, and models they do not (`[models."NAME"]`)."""
 
     @field_validator("cache_dir", mode="before")
     @classmethod

@@ -9,7 +9,7 @@ embedders keeps the same chunks and times.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar
 
 from vtembed import hookimpl
@@ -17,12 +17,19 @@ from vtembed.embedder import Embeddable, Embedder
 from vtembed.errors import UsageError
 from vtembed.models import AudioSegment
 from vtembed.plugins.embedders import minilm
-from vtembed.settings import Settings
+from vtembed.settings import ModelSpec, Settings
 
 
 class LocalEmbedder(Embedder):
     name = "local"
     default_model = minilm.MODEL_NAME
+    # It chunks like Marengo 2.7 (77 CLIP tokens, 10 s audio), not by MiniLM's own 256-WordPiece
+    # limit, so switching embedders keeps the same chunks and times.
+    models: ClassVar[Mapping[str, ModelSpec]] = {
+        minilm.MODEL_NAME: ModelSpec(
+            dim=384, text_token_limit=77, tokenizer="clip", audio_segment_sec=10.0
+        )
+    }
     audio_embedded_from: ClassVar[str | None] = "transcript"
 
     def __init__(self, settings: Settings, model_name: str | None = None) -> None:
@@ -41,6 +48,9 @@ class LocalEmbedder(Embedder):
         if settings.model and settings.model != minilm.MODEL_NAME:
             fix = f"the local embedder only knows {minilm.MODEL_NAME}: unset model"
             return [(f"embedder local: model {settings.model}", fix)]
+        problems = [check for check in super().doctor(settings) if check[1]]  # its table
+        if problems:
+            return problems
         try:
             minilm.find_weights()
         except minilm.WeightsError as exc:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import httpx
 from aiolimiter import AsyncLimiter
@@ -28,7 +28,7 @@ from vtembed.errors import MediaError, UsageError
 from vtembed.media import encode_flac, encode_segment
 from vtembed.models import AudioSegment
 from vtembed.plugins.embedders import twelvelabs_v1
-from vtembed.settings import PluginSection, Settings, section
+from vtembed.settings import ModelSpec, PluginSection, Settings, section
 
 PROTOCOLS = {twelvelabs_v1.PROTOCOL: twelvelabs_v1}
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -66,9 +66,26 @@ class Transient(Exception):
         self.retry_after = retry_after
 
 
+def _marengo_v1(dim: int, text_token_limit: int) -> ModelSpec:
+    """A Marengo model over Embed API v1.3: CLIP-counted text, 10 s audio segments."""
+    return ModelSpec(
+        dim=dim,
+        text_token_limit=text_token_limit,
+        tokenizer="clip",
+        audio_segment_sec=10.0,
+        protocol=twelvelabs_v1.PROTOCOL,
+    )
+
+
 class TwelveLabsEmbedder(Embedder):
     name = "twelvelabs"
     default_model = "Marengo-retrieval-2.7"
+    # Marengo 2.7 is being retired in favour of marengo3.0 and the Embed API v2: a newer model of
+    # a protocol spoken here is a full [models."NAME"] table, a new protocol one module.
+    models: ClassVar[Mapping[str, ModelSpec]] = {
+        "Marengo-retrieval-2.7": _marengo_v1(dim=1024, text_token_limit=77),
+        "marengo3.0": _marengo_v1(dim=512, text_token_limit=500),
+    }
     settings_section = SECTION
 
     def __init__(self, settings: Settings, model_name: str | None = None) -> None:
@@ -93,7 +110,8 @@ class TwelveLabsEmbedder(Embedder):
 
     @classmethod
     def serves(cls, model_name: str, settings: Settings) -> bool:
-        spec = settings.models.get(model_name)
+        """Any model, declared or added by a full settings table, whose protocol it speaks."""
+        spec = cls.find_model(model_name, settings)
         return spec is not None and spec.protocol in PROTOCOLS
 
     @classmethod
@@ -103,7 +121,7 @@ class TwelveLabsEmbedder(Embedder):
         if any(fix for _, fix in checks):
             return checks
         model = settings.model or cls.default_model
-        protocol = settings.models[model].protocol
+        protocol = cls.model_spec(model, settings).protocol
         if protocol not in PROTOCOLS:
             fix = f"its protocol {protocol!r} is not one TwelveLabs speaks ({', '.join(PROTOCOLS)})"
             return [(f"embedder twelvelabs: model {model}", fix)]

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import numpy as np
@@ -34,7 +34,7 @@ from vtembed.embedder import Embeddable, Embedder
 from vtembed.models import AudioSegment
 from vtembed.plugins.embedders import minilm
 from vtembed.server import create_app, fit_text
-from vtembed.settings import load_settings
+from vtembed.settings import ModelSpec, load_settings
 
 pytestmark = pytest.mark.slow  # runs Whisper or starts servers
 
@@ -374,6 +374,9 @@ def test_embedder_that_hears_the_sound(media: Path, monkeypatch: pytest.MonkeyPa
     class SoundEmbedder(Embedder):
         name = "sound"
         default_model = "Marengo-retrieval-2.7"
+        models: ClassVar[dict[str, ModelSpec]] = {
+            default_model: ModelSpec(dim=1024, text_token_limit=77, audio_segment_sec=10)
+        }
 
         async def embed(self, batch: Sequence[Embeddable]) -> list[list[float]]:
             assert all(isinstance(i, AudioSegment) and Path(i.path).is_file() for i in batch)

@@ -17,6 +17,7 @@ from vtembed.settings import load_settings
 PLUGIN = """
 from vtembed import hookimpl
 from vtembed.embedder import Embedder
+from vtembed.settings import ModelSpec
 from vtembed.sink import Sink
 from vtembed.source import Source
 
@@ -41,6 +42,7 @@ class ToySink(Sink):
 class ToyEmbedder(Embedder):
     name = "toy"
     default_model = "all-MiniLM-L6-v2"
+    models = {"all-MiniLM-L6-v2": ModelSpec(dim=384, text_token_limit=77, audio_segment_sec=10)}
     async def embed(self, batch):
         return [[0.0] * self.dim for _ in batch]
 

@@ -94,7 +94,7 @@ def test_precedence_cli_env_dotenv_config_default(
     assert s.embedder == "from-dotenv" and s.max_pause_sec == 7.0  # .env beats config
     assert s.progress == "plain"  # config beats default
     assert s.whisper.compute_type == "int8"  # default fills the rest of a nested table
-    assert s.models["Marengo-retrieval-2.7"].text_token_limit == 77
+    assert s.models == {}  # the embedders declare their models; the table only overrides them
 
 
 def test_config_can_add_a_model(tmp_path: Path) -> None:
@@ -104,7 +104,7 @@ def test_config_can_add_a_model(tmp_path: Path) -> None:
     )
     s = load_settings(None, config)
     assert s.models["my-model"].dim == 8
-    assert "marengo3.0" in s.models
+    assert list(s.models) == ["my-model"]  # declared models are not copied into the settings
 
 
 def test_bad_values_are_one_line_usage_errors(tmp_path: Path) -> None:

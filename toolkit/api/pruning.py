@@ -109,7 +109,7 @@ def _open_by_state(
     else the only one it holds. Opened first for the configured model, since where the state
     lives is the open sink's to say."""
     model = settings.model or app.registry.embedder(settings.embedder).default_model
-    store = sink_cls(target, model_name=model, dim=_dim(settings, model), settings=settings)
+    store = sink_cls(target, model_name=model, dim=_dim(app, settings, model), settings=settings)
     held = models_in(store.state_path)
     if model in held or not held:
         return store, (model, store.dim)
@@ -121,13 +121,19 @@ def _open_by_state(
         )
     store.close()
     (model,) = held
-    store = sink_cls(target, model_name=model, dim=_dim(settings, model), settings=settings)
+    store = sink_cls(target, model_name=model, dim=_dim(app, settings, model), settings=settings)
     return store, (model, store.dim)
 
 
-def _dim(settings: Settings, model: str) -> int:
-    spec = settings.models.get(model)
-    return spec.dim if spec is not None else 0
+def _dim(app: Vtembed, settings: Settings, model: str) -> int:
+    """The model's dimension as the configured embedder, else any that serves it, knows it."""
+    preferred = app.registry.embedder(settings.embedder)
+    serving = [cls for cls in app.registry.embedders.values() if cls.serves(model, settings)]
+    for cls in (preferred, *serving):
+        spec = cls.find_model(model, settings)
+        if spec is not None:
+            return spec.dim
+    return 0
 
 
 def models_in(state_path: Path) -> list[str]:
