@@ -40,7 +40,7 @@ def plan(media: Path, settings: Any, registry: Any) -> Planned:
     transcript = Transcriber(settings.whisper).transcribe(pcm_windows(info, 300.0, decoded))
     item = MediaItem(id="bench", uri=media.as_uri(), title=media.stem, source="local")
     embedder = registry.embedder("twelvelabs")(settings)
-    stages = Stages(settings, {}, None, embedder, None, None, PlainReporter(quiet=True))  # type: ignore[arg-type]
+    stages = Stages(settings, {}, None, embedder, None, PlainReporter(quiet=True))  # type: ignore[arg-type]
     planned = stages.plan(Transcribed(item, info, decoded.duration_sec, transcript))
     assert any(isinstance(x, AudioSegment) for x in planned.inputs)
     return planned
@@ -53,7 +53,7 @@ def embed_seconds(planned: Planned, registry: Any, base: dict, in_flight: int) -
         registry.settings_sections(),
     )
     embedder = registry.embedder("twelvelabs")(settings)
-    stages = Stages(settings, {}, None, embedder, None, None, PlainReporter(quiet=True))  # type: ignore[arg-type]
+    stages = Stages(settings, {}, None, embedder, None, PlainReporter(quiet=True))  # type: ignore[arg-type]
 
     async def run() -> float:
         started = time.perf_counter()

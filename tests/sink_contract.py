@@ -21,6 +21,7 @@ from tests.record_factory import make_record
 from vtembed.errors import UsageError
 from vtembed.models import EmbeddingRecord
 from vtembed.sink import Sink
+from vtembed.store import Store
 
 RNG = np.random.default_rng(11)
 QUOTED_ID = 'it\'s "q" \\'
@@ -134,16 +135,30 @@ def check_refuses_another_model(sink_cls: type[Sink], target: str) -> None:
 
 def check_stored_model_and_one_writer(sink_cls: type[Sink], target: str) -> Sink:
     """stored_model is None for a missing or empty store, then names the model; a second writer
-    is refused. Returns the writer, still open, for the caller's own checks (it closes it)."""
+    is refused by the host. Returns the writer, still open, for the caller's own checks (it
+    closes it)."""
     model = "Marengo-retrieval-2.7"
     assert sink_cls.stored_model(target) is None
-    sink = sink_cls(target, model_name=model, dim=8)
+    store = Store.open(sink_cls, target, model_name=model, dim=8)
     assert sink_cls.stored_model(target) is None  # nothing stored yet
     with pytest.raises(UsageError, match="in use by another vtembed run"):
-        sink_cls(target, model_name=model, dim=8)
-    sink.write([rec("a", 0, model=model)])
+        Store.open(sink_cls, target, model_name=model, dim=8)
+    store.sink.write([rec("a", 0, model=model)])
     assert sink_cls.stored_model(target) == (model, 8)
-    return sink
+    return StoreHandle(store)
+
+
+class StoreHandle:
+    """The open store's sink for the caller's checks; closing it closes the store (lock too)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store.sink, name)
+
+    def close(self) -> None:
+        self.store.close()
 
 
 def check_ingest_twice_then_search(

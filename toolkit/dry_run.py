@@ -1,47 +1,48 @@
 """A dry run plans against the store as it is and leaves it as it was.
 
-Opening a sink for writing creates its store when there is none (a Milvus Lite folder, a LanceDB
-directory, a JSONL lock file), so a dry run first asks the sink which model its store holds.
-No store (or an empty one) is planned against a stand-in that holds nothing, so every item is
-new. A store that holds records is opened as for a real run: the sink refuses one of another
-model, and counts what is done (and may tidy the store as it would for a real run: the JSONL
-sink cuts off a line a killed run left torn). The resume manifest is read, never written.
-Which of its capabilities a sink declares decides how it is asked: `stored_model` first, else
-`media_counts` (an empty listing is a store that holds nothing); a sink that declares neither
-cannot say whether its store exists, and is opened as for a real run.
+Opening a store for writing creates it when there is none (a Milvus Lite file, a LanceDB folder,
+the host's lock and manifest), so a dry run first asks the sink whether its store holds
+anything: `stored_model` if it declares that, else `media_counts` (an empty listing is a store
+that holds nothing). No store (or an empty one) is planned against a stand-in that holds
+nothing, so every item is new. A store that holds records, or one whose sink cannot tell, is
+opened without the lock and with its manifest read-only: it is refused if it holds another
+model, as in a real run, and counts what is done (the sink may tidy it as a real run would: the
+JSONL sink cuts off a line a killed run left torn). Nothing is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Collection, Sequence
 
+from vtembed.manifest import Manifest
 from vtembed.models import EmbeddingRecord
 from vtembed.settings import Settings
 from vtembed.sink import Sink
-from vtembed.state import RunState
+from vtembed.store import Store, open_checked
+from vtembed.store_files import state_location
 
 
-def open_sink(
+def open_store(
     sink_cls: type[Sink], target: str, *, model_name: str, dim: int, settings: Settings
-) -> Sink:
+) -> Store:
+    """The store as a real run would find it, with its manifest read-only and no lock."""
     if sink_cls.declares("stored_model"):
         empty = sink_cls.stored_model(target, settings) is None
     elif sink_cls.declares("media_counts"):
         empty = not sink_cls.media_counts(target, settings)
     else:
-        return sink_cls(target, model_name=model_name, dim=dim, settings=settings)
+        empty = False
     if empty:
-        return NothingStored(sink_cls.scheme, target, model_name=model_name, dim=dim)
-    # A store that holds records exists: opening it creates nothing, and a sink refuses a store
-    # of another model as it opens, as in a real run.
-    return sink_cls(target, model_name=model_name, dim=dim, settings=settings)
-
-
-def read_state(sink: Sink, model_name: str) -> RunState:
-    """The store's manifest read-only; none (empty) for a store that is not there."""
-    path = None if isinstance(sink, NothingStored) else sink.state_path
-    return RunState(path, model_name, writable=False)
+        nothing = NothingStored(sink_cls.scheme, target, model_name=model_name, dim=dim)
+        return Store(nothing, Manifest(None, model_name, writable=False))
+    # A store that holds records exists: opening it creates nothing. It is refused if it holds
+    # another model, as in a real run.
+    what = f"sink {sink_cls.scheme}:{target}"
+    state_path = state_location(sink_cls, target, settings)
+    sink, manifest = open_checked(
+        sink_cls, target, model_name, dim, settings, state_path, what, writable=False
+    )
+    return Store(sink, manifest)
 
 
 class NothingStored(Sink):
@@ -51,14 +52,10 @@ class NothingStored(Sink):
         super().__init__(target, model_name=model_name, dim=dim)
         self._scheme = scheme
 
-    @property
-    def state_path(self) -> Path:
-        raise RuntimeError("a store that is not there has no resume state")
-
     def write(self, records: Sequence[EmbeddingRecord]) -> int:
         raise RuntimeError("a dry run writes no records")
 
-    def delete_media(self, media_id: str) -> int:
+    def delete_media(self, media_id: str, keep: Collection[str] = ()) -> int:
         raise RuntimeError("a dry run deletes no records")
 
     def count(self, media_id: str) -> int:

@@ -158,5 +158,12 @@ def _canonical(part: object) -> str:
     return str(part)
 
 
-def record_id(media_id: str, modality: Modality, start: float, end: float, model: str) -> str:
-    return stable_id(media_id, modality, round(start, 3), round(end, 3), model)
+def record_id(
+    media_id: str, modality: Modality, start: float, end: float, model: str, fingerprint: str = ""
+) -> str:
+    """The fingerprint (when the item has one) is part of the id, so the records of a changed
+    file's new version never overwrite its old ones while the new ones are being stored."""
+    parts: list[object] = [media_id, modality, round(start, 3), round(end, 3), model]
+    if fingerprint:
+        parts.append(fingerprint)
+    return stable_id(*parts)

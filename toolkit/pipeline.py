@@ -1,6 +1,6 @@
 """The stages of an ingest and their order; an executor decides how they are scheduled.
 
-    open + probe ─► decode windows ─► transcribe ─► chunk + segment ─► embed ─► write + mark done
+    open + probe ─► decode windows ─► transcribe ─► chunk + segment ─► embed ─► store ─► mark done
 
 Each stage is a method that takes the previous stage's value. The first four hand an item's
 embedder inputs to an executor as messages (`Part`s, then `Ended`), made one of two ways:
@@ -19,7 +19,6 @@ from threading import Event
 
 import numpy as np
 
-from vtembed.clip_tokens import get_counter
 from vtembed.embedder import Embeddable, Embedder
 from vtembed.errors import MediaError, Stopped
 from vtembed.hits import time_range
@@ -37,9 +36,8 @@ from vtembed.planning import ItemPlanner
 from vtembed.prefetch import prefetch
 from vtembed.progress import Reporter
 from vtembed.settings import Settings
-from vtembed.sink import Sink
 from vtembed.source import Source
-from vtembed.state import RunState
+from vtembed.store import Store
 from vtembed.transcriber import Transcriber
 
 
@@ -66,6 +64,9 @@ class Part:
 
     item: MediaItem
     inputs: tuple[Embeddable, ...]
+    media_sec: float
+    """The item's length as probed: its records carry it (they are stored before the decoded
+    length is known)."""
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,7 @@ class Stages:
     sources: dict[str, Source]
     transcriber: Transcriber
     embedder: Embedder
-    sink: Sink
-    state: RunState
+    store: Store
     reporter: Reporter
 
     def stream(self, item: MediaItem, stop: Event | None = None) -> Iterator[Part | Ended]:
@@ -115,17 +115,17 @@ class Stages:
                 # Whisper's words come in time order: none still to come starts earlier.
                 inputs = planner.add(words, words[-1].start_sec)
                 if inputs:
-                    yield Part(item, tuple(inputs))
+                    yield Part(item, tuple(inputs), info.duration_sec)
             reached = window.end_sec
             self.reporter.item_progress(item.label, reached)
             inputs = planner.add([], reached)
             if inputs:
-                yield Part(item, tuple(inputs))
+                yield Part(item, tuple(inputs), info.duration_sec)
         if decoded.warning:
             self.reporter.warn(item.label, decoded.warning)
         rest = planner.finish(decoded.duration_sec)
         if rest:
-            yield Part(item, tuple(rest))
+            yield Part(item, tuple(rest), info.duration_sec)
         yield Ended(item, decoded.duration_sec)
 
     def at_once(self, item: MediaItem) -> Iterator[Part | Ended]:
@@ -136,7 +136,7 @@ class Stages:
     def from_transcript(self, done: Transcribed) -> Iterator[Part | Ended]:
         """A transcript's plan as one `Part`, then `Ended`."""
         planned = self.plan(done)
-        yield Part(done.item, planned.inputs)
+        yield Part(done.item, planned.inputs, done.info.duration_sec)
         yield Ended(done.item, planned.duration_sec)
 
     def transcribe(self, item: MediaItem) -> Transcribed:
@@ -188,42 +188,19 @@ class Stages:
             vectors.extend(got)
         return vectors
 
-    async def embed(self, planned: Planned) -> list[EmbeddingRecord]:
-        vectors = await self.embed_inputs(planned.inputs)
-        return build_records(planned, vectors, self.embedder)
-
-    def write(self, item: MediaItem, records: Sequence[EmbeddingRecord]) -> int:
-        """Replace-when-complete: the item's old records (a changed file's) go only now that
-        all its new ones are built, and the state says `writing` until they are stored, so a
-        run killed in between redoes the item."""
-        self.state.mark_writing(item)
-        if self.sink.count(item.id):
-            self.sink.delete_media(item.id)
-        written = self.sink.write(records)
-        self.state.mark_done(item, len(records))
-        return written
-
-
-def audio_after_text(source: Embeddable) -> bool:
-    """Sort key for an item's inputs: text chunks first, then audio segments (sort stably)."""
-    return isinstance(source, AudioSegment)
-
 
 def build_records(
     planned: Planned, vectors: list[list[float]], embedder: Embedder
 ) -> list[EmbeddingRecord]:
-    """The item's records in the order every executor writes them: text chunks first, then
-    audio segments, each in time order, however the inputs were batched."""
-    pairs = sorted(zip(planned.inputs, vectors, strict=True), key=lambda p: audio_after_text(p[0]))
-    planned = Planned(planned.item, planned.duration_sec, tuple(x for x, _ in pairs))
-    vectors = [vector for _, vector in pairs]
+    """Records for some of an item's inputs and their vectors, in the inputs' order; the
+    duration is the item's (the same in every record of it)."""
     for vector in vectors:
         if len(vector) != embedder.dim:
             raise RuntimeError(f"embedder returned {len(vector)} dims, model has {embedder.dim}")
     refuse_non_finite(planned, vectors, embedder)
     item = planned.item
     media = media_fields(item, planned.duration_sec)
-    counter = get_counter()
+    counter = embedder.token_counter()
     records = []
     for source, vector in zip(planned.inputs, vectors, strict=True):
         audio = isinstance(source, AudioSegment)
@@ -232,7 +209,12 @@ def build_records(
         records.append(
             EmbeddingRecord(
                 id=record_id(
-                    item.id, modality, source.start_sec, source.end_sec, embedder.model_name
+                    item.id,
+                    modality,
+                    source.start_sec,
+                    source.end_sec,
+                    embedder.model_name,
+                    item.fingerprint,
                 ),
                 media=media,
                 modality=modality,
@@ -251,7 +233,8 @@ def build_records(
 
 def refuse_non_finite(planned: Planned, vectors: list[list[float]], embedder: Embedder) -> None:
     """A vector with NaN or infinity scores as nothing in any search, and a vector database
-    would store it silently: the item fails, naming the input, before any record is written."""
+    would store it silently: the item fails, naming the input, before its batch is stored (the
+    store takes out what earlier batches of the item stored)."""
     if not vectors:
         return
     finite = np.isfinite(np.asarray(vectors, dtype=np.float64)).all(axis=1)

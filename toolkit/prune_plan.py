@@ -23,9 +23,9 @@ from pathlib import Path
 
 from vtembed.discovery import discover, local_path, origin_of
 from vtembed.errors import UsageError, VtembedError
+from vtembed.manifest import ManifestRow
 from vtembed.registry import Registry
 from vtembed.settings import Settings
-from vtembed.state import StateRow
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -43,7 +43,7 @@ class Scope:
     def of(cls, locator: str) -> Scope:
         return cls(locator, origin_of(locator), local_path(locator))
 
-    def covers(self, row: StateRow) -> bool:
+    def covers(self, row: ManifestRow) -> bool:
         if (row.origin and row.origin == self.origin) or row.uri == self.locator:
             return True
         if self.root is None or not _is_file(row):
@@ -59,7 +59,7 @@ class Look:
     """What checking one locator now said about the rows it covers."""
 
     locator: str
-    covered: list[StateRow]
+    covered: list[ManifestRow]
     present: set[str] = field(default_factory=set)
     """Media ids and URIs that still exist."""
     failed: str = ""
@@ -71,7 +71,7 @@ class Look:
     so); then everything it covers is gone."""
 
 
-def look(locator: str, rows: list[StateRow], registry: Registry, settings: Settings) -> Look:
+def look(locator: str, rows: list[ManifestRow], registry: Registry, settings: Settings) -> Look:
     """Check the rows a locator covers: local files by a stat, others by discovering the
     locator again. `settings` must have no `limit` or `since`: episodes they leave out are
     not gone."""
@@ -95,7 +95,7 @@ def look(locator: str, rows: list[StateRow], registry: Registry, settings: Setti
 @dataclass
 class Plan:
     looks: list[Look]
-    gone: list[StateRow]
+    gone: list[ManifestRow]
 
     @property
     def failed(self) -> list[Look]:
@@ -111,7 +111,7 @@ def plan(looks: list[Look]) -> Plan:
     covers, or that any locator found, stays."""
     kept = {row.media_id for look in looks if look.failed for row in look.covered}
     present = set().union(*(look.present for look in looks))
-    gone: dict[str, StateRow] = {}
+    gone: dict[str, ManifestRow] = {}
     for one in looks:
         if one.failed:
             continue
@@ -167,7 +167,7 @@ def is_glob(locator: str) -> bool:
     return bool(_GLOB_CHARS & set(locator)) and "://" not in locator
 
 
-def _is_file(row: StateRow) -> bool:
+def _is_file(row: ManifestRow) -> bool:
     return row.uri.startswith("file://")
 
 

@@ -103,6 +103,7 @@ class PipelineSettings(BaseModel):
     windows_ahead: int = Field(1, ge=0)
     parts_waiting: int = Field(8, ge=1)
     batches_in_flight: int = Field(4, ge=1)
+    records_per_write: int = Field(256, ge=1)
 
 
 class RaySettings(BaseModel):
@@ -142,13 +143,20 @@ class Settings(BaseSettings):
     dry_run: bool = False
     limit: int = Field(0, ge=0)
     since: str = ""
-    executor: Literal["local", "ray"] = "local"
+    executor: Literal["threads", "ray"] = "threads"
+    """Where items are transcribed: "threads" of this process, or "ray" actors ("local", its
+    name before, still means "threads")."""
     whisper: WhisperSettings = Field(default_factory=WhisperSettings)
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
     ray: RaySettings = Field(default_factory=RaySettings)
     models: dict[str, ModelOverride] = Field(default_factory=dict)
     """Overrides of the models embedders declare, and models they do not (`[models."NAME"]`)."""
+
+    @field_validator("executor", mode="before")
+    @classmethod
+    def _local_executor_is_threads(cls, value: object) -> object:
+        return "threads" if value == "local" else value
 
     @field_validator("cache_dir", mode="before")
     @classmethod

@@ -1,4 +1,11 @@
-"""What a sink plugin implements: store records idempotently for one model and dimension.
+"""What a sink plugin implements: storage only. Upsert records by id, delete an item's records
+(all, or all but some ids), count an item's records.
+
+The host opens every sink through `vtembed.store.Store`, which keeps the rules that would
+otherwise be copied into each sink: one writer at a time (a lock), one model and dimension per
+store, ids once per batch, where the resume manifest lives, and replacing a changed item's
+records only once its new ones are all stored. A sink only says where its store lives on this
+machine (`local_path`), if it does, so the host keeps its files beside it.
 
 Beyond storing, counting and deleting, a sink may offer three capabilities, and says so in
 `capabilities` (a class-level frozenset of names), which the host reads: `"search"`
@@ -14,8 +21,9 @@ one whose method the class does not implement, is a `TypeError` (so the plugin f
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -36,9 +44,10 @@ CAPABILITIES: dict[str, str] = {
 class Sink(ABC):
     """Subclass, set `scheme`, register it from `vtembed_register_sinks`; used as `SCHEME:TARGET`.
 
-    A sink is opened for one model and dimension and refuses a store that holds another (raise
-    `vtembed.errors.UsageError`). Writing a record whose id is already stored stores it once.
-    It declares what more it offers in `capabilities` (see the module docstring).
+    Writing a record whose id is already stored stores it once (an upsert: the newer one may
+    replace it). The host opens a sink for one model and dimension, after making sure the store
+    holds no other; a sink that can tell (`stored_model`) may refuse too. It declares what more
+    it offers in `capabilities` (see the module docstring).
     """
 
     scheme: ClassVar[str]
@@ -64,6 +73,12 @@ class Sink(ABC):
         if unknown:
             known = ", ".join(CAPABILITIES)
             raise TypeError(f"{cls.__qualname__} declares unknown capabilities {unknown}: {known}")
+        delete = cls.__dict__.get("delete_media")
+        if delete is not None and "keep" not in inspect.signature(delete).parameters:
+            raise TypeError(
+                f"{cls.__qualname__}.delete_media must take keep: "
+                "def delete_media(self, media_id, keep=()) (the ids of the item to keep)"
+            )
         for capability in cls.capabilities:
             method = CAPABILITIES[capability]
             if _func(getattr(cls, method)) is _func(getattr(Sink, method)):
@@ -90,18 +105,32 @@ class Sink(ABC):
 
         return section(settings, cls.settings_section.name)
 
-    @property
-    @abstractmethod
-    def state_path(self) -> Path:
-        """Where the resume state for this store lives (beside the data, tied to it)."""
+    @classmethod
+    def local_path(cls, target: str, settings: Settings | None = None) -> Path | None:
+        """The file or folder on this machine that holds the store at target, or None for a
+        store elsewhere (a server). The host keeps its lock and resume manifest beside it
+        (`PATH.lock`, `PATH.state.sqlite`), else in its cache folder keyed by `store_key`."""
+        return None
+
+    @classmethod
+    def store_key(cls, target: str, settings: Settings | None = None) -> str:
+        """What names the store among all stores of this sink (for a store with no local path):
+        by default the target, a path made absolute. Override when settings choose the store
+        too (a collection name)."""
+        if "://" in target:
+            return f"{cls.scheme}:{target}"
+        return f"{cls.scheme}:{Path(target).expanduser().resolve()}"
 
     @abstractmethod
     def write(self, records: Sequence[EmbeddingRecord]) -> int:
-        """Store records durably; return how many were new."""
+        """Store records durably, by id (a stored id is replaced, not doubled); return how many
+        were new. The host never gives one id twice in a batch."""
 
     @abstractmethod
-    def delete_media(self, media_id: str) -> int:
-        """Remove every record of a media item (it changed or is gone); return how many."""
+    def delete_media(self, media_id: str, keep: Collection[str] = ()) -> int:
+        """Remove every record of a media item except those whose ids are in `keep`; return how
+        many went. The host calls it with `keep` when an item's new records are all stored (the
+        old ones go) and when a write fails (the partial new ones go), else without (prune)."""
 
     @abstractmethod
     def count(self, media_id: str) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import typer
@@ -22,11 +22,13 @@ FIELDS = ["id", "media_id", "uri", "modality", "start_sec", "end_sec", "text"]
 
 
 class CsvSink(Sink):
-    """Rows in a CSV file; a small SQLite index keeps writes idempotent.
+    """Rows in a CSV file; a small SQLite index of ids makes a rewrite of a record a no-op.
 
-    It stores no vectors, so it cannot search or say which model it holds; it declares that it
-    lists its media (`media_counts`, read from the file), and `vtembed prune` finds the model in
-    the resume state.
+    Storage only: the host takes the lock, keeps the resume manifest beside the file (it asks
+    `local_path`), refuses to mix models, and never gives one id twice in a batch. It stores no
+    vectors, so it cannot search or say which model it holds; it declares that it lists its
+    media (`media_counts`, read from the file), and `vtembed prune` finds the model in the
+    resume manifest.
     """
 
     scheme = "csv"
@@ -48,9 +50,9 @@ class CsvSink(Sink):
                 counts[row[1]] = counts.get(row[1], 0) + 1
         return counts
 
-    @property
-    def state_path(self) -> Path:
-        return self.path.with_suffix(".state.sqlite")
+    @classmethod
+    def local_path(cls, target: str, settings=None) -> Path:
+        return Path(target)
 
     def write(self, records: Sequence[EmbeddingRecord]) -> int:
         new = [r for r in records if not self._has(r.id)]
@@ -73,13 +75,14 @@ class CsvSink(Sink):
         )
         return len(new)
 
-    def delete_media(self, media_id: str) -> int:
+    def delete_media(self, media_id: str, keep: Collection[str] = ()) -> int:
         rows = list(csv.reader(self.path.open(encoding="utf-8"))) if self.path.exists() else []
-        keep = [row for row in rows if row[1] != media_id]
+        kept = [row for row in rows if row[1] != media_id or row[0] in keep]
         with open(self.path, "w", newline="", encoding="utf-8") as f:
-            csv.writer(f).writerows(keep)
-        self.index.execute("DELETE FROM ids WHERE media_id = ?", (media_id,))
-        return len(rows) - len(keep)
+            csv.writer(f).writerows(kept)
+        gone = [row[0] for row in rows if row[1] == media_id and row[0] not in keep]
+        self.index.executemany("DELETE FROM ids WHERE id = ?", [(i,) for i in gone])
+        return len(gone)
 
     def count(self, media_id: str) -> int:
         query = "SELECT COUNT(*) FROM ids WHERE media_id = ?"

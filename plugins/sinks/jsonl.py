@@ -1,8 +1,9 @@
 """JSONL sink: one record per line, written so that a killed process never leaves a torn line.
 
-Beside `PATH` it keeps `PATH.meta.json` (the model and dimension the file holds),
-`PATH.state.sqlite` (the resume manifest) and `PATH.lock` (one writer at a time). Each batch is
-appended with a single write and fsync; a line cut short by a kill is cut off at the next open.
+Beside `PATH` it keeps `PATH.meta.json` (the model and dimension the file holds); the host keeps
+`PATH.state.sqlite` (the resume manifest) and `PATH.lock` (one writer at a time) there too. Each
+batch is appended with a single write and fsync; a line cut short by a kill is cut off at the
+next open.
 Search is an exact scan that takes no lock, so it runs beside a writer (it skips a half-written
 last line). A PATH that cannot be such a file (a folder, one of those three files of another
 store, a path under a file) is refused by `check_target` before anything is made.
@@ -16,12 +17,11 @@ vector keeps float64's digits, so nothing an embedder gave is rounded.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,17 +54,16 @@ class JsonlSink(Sink):
         self.path = Path(target).expanduser()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._lock = open(self.path.with_name(self.path.name + ".lock"), "w")  # noqa: SIM115
         except OSError as exc:
             raise UsageError(f"sink jsonl:{target}: cannot write there ({exc.strerror})") from None
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UsageError(f"sink jsonl:{target} is in use by another vtembed run") from None
         self._check_model()
         self._repair_tail()
         self.ids: dict[str, set[str]] = defaultdict(set)
         self._load_index()
+
+    @classmethod
+    def local_path(cls, target: str, settings: Settings | None = None) -> Path:
+        return Path(target).expanduser()
 
     @classmethod
     def check_target(cls, target: str, settings: Settings | None = None) -> None:
@@ -126,10 +125,6 @@ class JsonlSink(Sink):
     def meta_path(self) -> Path:
         return self.path.with_name(self.path.name + ".meta.json")
 
-    @property
-    def state_path(self) -> Path:
-        return self.path.with_name(self.path.name + ".state.sqlite")
-
     def write(self, records: Sequence[EmbeddingRecord]) -> int:
         new: dict[str, EmbeddingRecord] = {}
         for record in records:
@@ -142,17 +137,23 @@ class JsonlSink(Sink):
             self.ids[record.media["id"]].add(record.id)
         return len(new)
 
-    def delete_media(self, media_id: str) -> int:
-        gone = len(self.ids.pop(media_id, ()))
+    def delete_media(self, media_id: str, keep: Collection[str] = ()) -> int:
+        held = self.ids.get(media_id, set())
+        kept = held & set(keep)
+        gone = len(held) - len(kept)
         if gone and self.path.exists():
             tmp = self.path.with_name(self.path.name + ".tmp")
             with open(self.path, "rb") as src, open(tmp, "wb") as dst:
                 for line in src:
-                    if _media_id(line) != media_id:
+                    if _media_id(line) != media_id or _record_id(line) in kept:
                         dst.write(line)
                 dst.flush()
                 os.fsync(dst.fileno())
             os.replace(tmp, self.path)
+        if kept:
+            self.ids[media_id] = kept
+        else:
+            self.ids.pop(media_id, None)
         return gone
 
     def count(self, media_id: str) -> int:
@@ -164,7 +165,7 @@ class JsonlSink(Sink):
         return search_file(self.path, vector, k, filters)
 
     def close(self) -> None:
-        self._lock.close()
+        pass
 
     def _append(self, data: bytes) -> None:
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -230,7 +231,7 @@ class _JsonlSearchHandle(JsonlSink):
     def write(self, records: Sequence[EmbeddingRecord]) -> int:
         raise UsageError(f"sink jsonl:{self.target} is open for search only")
 
-    def delete_media(self, media_id: str) -> int:
+    def delete_media(self, media_id: str, keep: Collection[str] = ()) -> int:
         raise UsageError(f"sink jsonl:{self.target} is open for search only")
 
     def count(self, media_id: str) -> int:
@@ -311,6 +312,10 @@ def line_of(record: EmbeddingRecord) -> bytes:
 
 def _media_id(line: bytes) -> str:
     return orjson.loads(line)["media"]["id"]
+
+
+def _record_id(line: bytes) -> str:
+    return orjson.loads(line)["id"]
 
 
 @hookimpl

@@ -19,9 +19,8 @@ only when a store is opened.
 
 from __future__ import annotations
 
-import fcntl
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,9 +75,14 @@ class LanceDbSink(Sink):
 
         self.config: LanceDbSettings = self.options(settings)
         self.path = Path(target).expanduser()
-        self._lock = None
+        self.writer = writer
         if writer:
-            self._take_lock()
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise UsageError(
+                    f"sink lancedb:{target}: cannot write there ({exc.strerror})"
+                ) from None
         self.db = tables.connect(self.path, target)
         held = tables.held(self.db)
         if held is not None and (held[0], held[1]) != (model_name, dim):
@@ -92,6 +96,10 @@ class LanceDbSink(Sink):
         else:
             self.table_name = table_name(self.config.table_prefix, model_name)
         self.table = tables.open_table(self.db, self.table_name)
+
+    @classmethod
+    def local_path(cls, target: str, settings: Settings | None = None) -> Path:
+        return Path(target).expanduser()
 
     @classmethod
     def check_target(cls, target: str, settings: Settings | None = None) -> None:
@@ -138,14 +146,10 @@ class LanceDbSink(Sink):
     ) -> Sink:
         return cls(target, model_name=model_name, dim=dim, settings=settings, writer=False)
 
-    @property
-    def state_path(self) -> Path:
-        return self.path.with_name(self.path.name + ".state.sqlite")
-
     def write(self, records: Sequence[EmbeddingRecord]) -> int:
         if not records:
             return 0
-        if self._lock is None:
+        if not self.writer:
             raise UsageError(f"sink lancedb:{self.target} is open for search only")
         from vtembed.plugins.sinks import lancedb_tables as tables
 
@@ -165,12 +169,17 @@ class LanceDbSink(Sink):
         lancedb_index.maintain(self.table, self.config, self.describe())
         return new
 
-    def delete_media(self, media_id: str) -> int:
-        if self._lock is None:
+    def delete_media(self, media_id: str, keep: Collection[str] = ()) -> int:
+        if not self.writer:
             raise UsageError(f"sink lancedb:{self.target} is open for search only")
-        gone = self.count(media_id)
+        if self.table is None:
+            return 0
+        where = f"media_id = {_quote(media_id)}"
+        if keep:
+            where += f" AND id NOT IN ({', '.join(_quote(i) for i in sorted(keep))})"
+        gone = self.table.count_rows(where)
         if gone:
-            self.table.delete(f"media_id = {_quote(media_id)}")
+            self.table.delete(where)
         return gone
 
     def count(self, media_id: str) -> int:
@@ -204,25 +213,7 @@ class LanceDbSink(Sink):
         return builder.limit(k)
 
     def close(self) -> None:
-        if self._lock is not None:
-            self._lock.close()
-            self._lock = None
-
-    def _take_lock(self) -> None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._lock = open(self.path.with_name(self.path.name + ".lock"), "w")  # noqa: SIM115
-        except OSError as exc:
-            raise UsageError(
-                f"sink lancedb:{self.target}: cannot write there ({exc.strerror})"
-            ) from None
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.close()
-            raise UsageError(
-                f"sink lancedb:{self.target} is in use by another vtembed run"
-            ) from None
+        """Nothing to release: each write is committed as it returns."""
 
 
 def _where(filters: dict[str, Any]) -> str:

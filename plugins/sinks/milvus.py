@@ -17,12 +17,9 @@ read. Resume state: beside a Lite database (`PATH.db.state.sqlite`), or for a se
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
@@ -35,11 +32,12 @@ from vtembed.plugins.sinks import milvus_schema as schema
 from vtembed.plugins.sinks.flat_record import from_row, to_row
 from vtembed.plugins.sinks.milvus_columns import ColumnWriter
 from vtembed.plugins.sinks.milvus_connect import Where
-from vtembed.settings import PluginSection, Settings, default_cache_dir
+from vtembed.settings import PluginSection, Settings
 from vtembed.sink import Sink, local_store_path
 
 BATCH = 1000  # rows per upsert and ids per `id in [...]` look-up
 MAX_TOP_K = 16384  # Milvus refuses a larger limit
+MAX_QUERY_ROWS = 16384  # nor a query returning more
 SIDECARS = {".state.sqlite": "resume state", ".lock": "lock file"}
 """What the sink keeps beside a Lite database PATH.db: `PATH.db.state.sqlite`, `PATH.db.lock`."""
 LITE_IVF_LISTS = 128
@@ -76,6 +74,8 @@ SECTION = PluginSection("milvus", MilvusSettings, env={"MILVUS_TOKEN": "token"})
 
 class MilvusSink(Sink):
     scheme = "milvus"
+    example_target = "archive.db"
+    """What `vtembed plugins check` names a throwaway store: a Milvus Lite file."""
     settings_section = SECTION
     capabilities = frozenset({"search", "stored_model"})  # listing media would scan it all
 
@@ -97,14 +97,12 @@ class MilvusSink(Sink):
         self.exists = False
         self.nullable = True
         """Whether the collection stores nulls (servers before Milvus 2.5 store placeholders)."""
-        self._lock: TextIO | None = None
+        self.writer = writer
         self._wrote = False
         self._media_written: set[str] = set()
         """Media ids this handle wrote or deleted: reading their ids must wait for those writes."""
         self._unflushed = False
         self._columns: ColumnWriter | None = None
-        if writer:
-            self._take_lock()
         try:
             self.client = _connect(self.where, self.config, create=writer)
             if self.client is not None:
@@ -167,14 +165,16 @@ class MilvusSink(Sink):
         holds = f"holds {held[0]} ({held[1]} dims)" if held else "holds no records yet"
         return [*checks, (f"{where.label} {holds}", None)]
 
-    @property
-    def state_path(self) -> Path:
-        if self.where.lite is not None:
-            return self.where.lite.with_name(self.where.lite.name + ".state.sqlite")
-        cache = self.settings.cache_dir if self.settings is not None else default_cache_dir()
-        key = hashlib.sha256(f"{self.where.shown}\x1f{self.collection}".encode()).hexdigest()
-        server = re.sub(r"[^A-Za-z0-9]+", "_", self.where.shown.split("://")[-1]).strip("_")
-        return Path(cache) / "milvus" / f"{server}_{self.collection}-{key[:12]}.state.sqlite"
+    @classmethod
+    def local_path(cls, target: str, settings: Settings | None = None) -> Path | None:
+        """A Lite database file is here; a server's collections are not."""
+        return milvus_connect.parse(target).lite
+
+    @classmethod
+    def store_key(cls, target: str, settings: Settings | None = None) -> str:
+        """A server and the collection prefix: the collections under it are one store."""
+        config: MilvusSettings = cls.options(settings)
+        return f"milvus:{milvus_connect.parse(target).shown}\x1f{config.collection_prefix}"
 
     def describe(self) -> str:
         return f"milvus:{self.where.shown}"
@@ -201,12 +201,19 @@ class MilvusSink(Sink):
         self._written(media)
         return len(by_id) - len(known)
 
-    def delete_media(self, media_id: str) -> int:
+    def delete_media(self, media_id: str, keep: Collection[str] = ()) -> int:
         self._writable()
-        gone = self.count(media_id)
+        if keep:
+            ids = sorted(self._ids_of(media_id) - set(keep))
+            filters = [schema.in_list("id", ids[i : i + BATCH]) for i in range(0, len(ids), BATCH)]
+            gone = len(ids)
+        else:
+            gone = self.count(media_id)
+            filters = [_of(media_id)] if gone else []
         if gone:
             with milvus_connect.calling(self.where, "delete"):
-                self.client.delete(self.collection, filter=_of(media_id), timeout=self.timeout)
+                for where in filters:
+                    self.client.delete(self.collection, filter=where, timeout=self.timeout)
             self._written({media_id})
             # A server answers a delete with a time that Session reads do not wait past (Milvus
             # 2.3 at least), so they would still count the rows: one Strong read waits until
@@ -289,9 +296,7 @@ class MilvusSink(Sink):
                 finally:
                     milvus_connect.release(self.where, client)
         finally:
-            if self._lock is not None:
-                self._lock.close()
-                self._lock = None
+            self.writer = False
 
     def _create(self) -> None:
         lite = self.where.lite is not None
@@ -318,8 +323,24 @@ class MilvusSink(Sink):
                 self.client.flush(self.collection, timeout=self.timeout)
             self._unflushed = False
 
+    def _ids_of(self, media_id: str) -> set[str]:
+        """The ids of an item's records (an item holds far fewer than a query may return)."""
+        if not self.exists:
+            return set()
+        self._settle()
+        with milvus_connect.calling(self.where, "reading ids"):
+            rows = self.client.query(
+                self.collection,
+                filter=_of(media_id),
+                output_fields=["id"],
+                limit=MAX_QUERY_ROWS,
+                consistency_level=self.config.consistency,
+                timeout=self.timeout,
+            )
+        return {row["id"] for row in rows}
+
     def _writable(self) -> None:
-        if self._lock is None:
+        if not self.writer:
             raise UsageError(f"{self.where.label} is open for search only")
 
     def _check_held(self) -> None:
@@ -368,20 +389,6 @@ class MilvusSink(Sink):
     @property
     def _reading(self) -> dict[str, Any]:
         return {"consistency": self.config.consistency, "timeout": self.timeout}
-
-    def _take_lock(self) -> None:
-        name = self.state_path.name.removesuffix(".state.sqlite") + ".lock"
-        try:
-            self.state_path.parent.mkdir(parents=True, exist_ok=True)
-            self._lock = open(self.state_path.with_name(name), "w")  # noqa: SIM115
-        except OSError as exc:
-            raise UsageError(f"{self.where.label}: cannot write there ({exc.strerror})") from None
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock.close()
-            self._lock = None
-            raise UsageError(f"{self.where.label} is in use by another vtembed run") from None
 
 
 def _connect(where: Where, config: MilvusSettings, *, create: bool) -> Any | None:

@@ -13,6 +13,7 @@ from tests.http_media_server import MediaServer, Route
 from tests.record_factory import make_record
 from vtembed.plugins.sinks.jsonl import JsonlSink
 from vtembed.plugins.sinks.lancedb import LanceDbSink
+from vtembed.store import Store
 
 pytestmark = pytest.mark.slow  # runs Whisper or starts servers
 
@@ -260,9 +261,9 @@ def test_a_sink_that_refuses_stops_before_discovery(tmp_path: Path, refusal: str
     """A sink holding another model's vectors, or one another run is writing, is refused before
     discovery walks and probes the archive (here a URL whose server counts its requests)."""
     out = tmp_path / "out.jsonl"
-    marengo = JsonlSink(str(out), model_name="Marengo-retrieval-2.7", dim=1024)
+    marengo = Store.open(JsonlSink, str(out), model_name="Marengo-retrieval-2.7", dim=1024)
     if refusal == "another model":
-        marengo.write([make_record("old", 0, [1.0] * 1024, model="Marengo-retrieval-2.7")])
+        marengo.sink.write([make_record("old", 0, [1.0] * 1024, model="Marengo-retrieval-2.7")])
         marengo.close()
         said = "holds Marengo-retrieval-2.7 (1024 dims), not all-MiniLM-L6-v2 (384 dims)"
     else:

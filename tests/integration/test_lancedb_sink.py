@@ -18,6 +18,7 @@ from vtembed.plugins.sinks.lancedb import SECTION, LanceDbSink, table_name
 from vtembed.plugins.sinks.lancedb_index import SMALL_FRAGMENTS, vector_index
 from vtembed.settings import load_settings
 from vtembed.sink import Sink
+from vtembed.store_files import state_location
 
 
 def rows(sink: Sink) -> int:
@@ -32,7 +33,7 @@ def test_writes_are_idempotent_and_counted(tmp_path: Path, dim: int) -> None:
     sink = LanceDbSink(str(path), model_name="m", dim=dim)
     assert sink.table_name == table_name("embeddings", "m") == "embeddings_m"
     assert sink.table.schema.field("vector").type.list_size == dim
-    assert sink.state_path == path.with_name("a.lance.state.sqlite")
+    assert state_location(LanceDbSink, str(path), None) == path.with_name("a.lance.state.sqlite")
     sink.close()
     with pytest.raises(UsageError, match="table_prefix"):
         load_settings({"lancedb": {"table_prefix": "no spaces"}}, None, [SECTION])
@@ -52,7 +53,6 @@ def test_refuses_another_model_or_dimension(tmp_path: Path) -> None:
 
 def test_stored_model_and_one_writer(tmp_path: Path) -> None:
     sink = contract.check_stored_model_and_one_writer(LanceDbSink, str(tmp_path / "a.lance"))
-    assert isinstance(sink, LanceDbSink)
     assert sink.table_name == "embeddings_Marengo_retrieval_2_7"
     sink.close()
 

@@ -19,6 +19,7 @@ from vtembed.plugins.sinks.milvus import SECTION, MilvusSink
 from vtembed.plugins.sinks.milvus_schema import features
 from vtembed.settings import load_settings
 from vtembed.sink import Sink
+from vtembed.store_files import state_location
 
 TOKEN = "tok-3f9a-never-printed"
 
@@ -63,7 +64,8 @@ def test_writes_are_idempotent_and_counted(target: str, dim: int) -> None:
     assert sink.rows() == 3
     sink.close()
     if target.endswith(".db"):
-        assert sink.state_path == Path(target).with_name("a.db.state.sqlite")
+        state = state_location(MilvusSink, target, None)
+        assert state == Path(target).with_name("a.db.state.sqlite")
 
 
 def test_delete_media_removes_only_that_item(target: str) -> None:
@@ -172,7 +174,7 @@ def test_stored_model_and_one_writer(tmp_path: Path, vtembed) -> None:  # type: 
     assert MilvusSink.stored_model(str(path)) is None
     assert not path.exists()  # asking does not create a database
     sink = contract.check_stored_model_and_one_writer(MilvusSink, str(path))
-    assert isinstance(sink, MilvusSink) and sink.collection == "embeddings_Marengo_retrieval_2_7"
+    assert sink.collection == "embeddings_Marengo_retrieval_2_7"
     # Milvus Lite keeps every other process out while this one has the database open.
     run = vtembed("search", "anything", "--sink", f"milvus:{path}", process=True)
     assert run.code == 2, run.text
@@ -213,9 +215,9 @@ def test_server_uri_same_code_state_under_cache_dir(
     sink = MilvusSink(server, model_name="m", dim=16, settings=settings)
     assert TOKEN not in repr(sink.config) and TOKEN not in repr(vars(sink))
     assert sink.write(records) == 5 and sink.write(records) == 0
-    state = sink.state_path
-    assert state.parent == tmp_path / "cache" / "milvus"
-    assert state.name.startswith("127_0_0_1_") and state.name.endswith(".state.sqlite")
+    state = state_location(MilvusSink, server, settings)
+    assert state.parent == tmp_path / "cache" / "stores"
+    assert state.name.startswith("milvus-") and state.name.endswith(".state.sqlite")
     sink.close()
     assert MilvusSink.stored_model(server, settings) == ("m", 16)
     handle = MilvusSink.open_for_search(server, model_name="m", dim=16, settings=settings)
@@ -231,7 +233,7 @@ def test_server_uri_same_code_state_under_cache_dir(
     )
     port = server.rsplit(":", 1)[1]
     other = MilvusSink(f"http://me:pw-secret@127.0.0.1:{port}", model_name="m", dim=16, settings=vt)
-    assert other.state_path != state and other.rows() == 0
+    assert state_location(MilvusSink, server, vt) != state and other.rows() == 0
     assert other.describe() == f"milvus:http://127.0.0.1:{port}"
     other.close()
 

@@ -4,7 +4,7 @@ class is made."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import pytest
@@ -38,14 +38,14 @@ class _Counting(Sink):
 
     scheme = "counting"
 
-    @property
-    def state_path(self) -> Path:
-        return Path(self.target) / "state.sqlite"
+    @classmethod
+    def local_path(cls, target: str, settings: Settings | None = None) -> Path:
+        return Path(target) / "store"
 
     def write(self, records: Sequence[EmbeddingRecord]) -> int:
         return 0
 
-    def delete_media(self, media_id: str) -> int:
+    def delete_media(self, media_id: str, keep: Collection[str] = ()) -> int:
         return 0
 
     def count(self, media_id: str) -> int:
@@ -124,9 +124,10 @@ def test_lancedb_lists_its_media(tmp_path: Path) -> None:
 
 def test_a_dry_run_asks_a_listing_sink_whether_its_store_holds_anything(tmp_path: Path) -> None:
     def opened() -> Sink:
-        return dry_run.open_sink(
+        store = dry_run.open_store(
             _Listing, str(tmp_path), model_name="m", dim=4, settings=Settings()
         )
+        return store.sink
 
     _Listing.held = {}
     assert isinstance(opened(), dry_run.NothingStored)

@@ -4,7 +4,7 @@ naming the rule; `vtembed plugins check` runs the same suites from the command l
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import pytest
@@ -31,17 +31,17 @@ class MemorySink(Sink):
             raise UsageError(f"sink memory:{target} holds {held[0]}, not {model_name}")
         self.records = held[2]
 
-    @property
-    def state_path(self) -> Path:
-        return Path(self.target + ".state.sqlite")
+    @classmethod
+    def local_path(cls, target: str, settings=None) -> Path:  # type: ignore[no-untyped-def]
+        return Path(target)
 
     def write(self, records: Sequence[EmbeddingRecord]) -> int:
         new = {r.id: r for r in records if r.id not in self.records}
         self.records.update(new)
         return len(new)
 
-    def delete_media(self, media_id: str) -> int:
-        gone = [i for i, r in self.records.items() if r.media["id"] == media_id]
+    def delete_media(self, media_id: str, keep: Collection[str] = ()) -> int:
+        gone = [i for i, r in self.records.items() if r.media["id"] == media_id and i not in keep]
         for record_id in gone:
             del self.records[record_id]
         return len(gone)
@@ -51,22 +51,28 @@ class MemorySink(Sink):
 
 
 class DuplicatingSink(MemorySink):
-    """Checks what is stored, not what else is in the batch."""
+    """Appends whatever it is given: a record written again is stored again."""
 
     def write(self, records: Sequence[EmbeddingRecord]) -> int:
-        new = [r for r in records if r.id not in self.records]
-        for n, r in enumerate(new):
-            self.records[f"{r.id}#{n}"] = r
-        return len(new)
+        for r in records:
+            self.records[f"{r.id}#{len(self.records)}"] = r
+        return len(records)
 
 
 class PromiscuousSink(MemorySink):
-    """Opens a store of any model: it relabels what it finds."""
+    """Says it reports its model, but never does, and opens a store of any model (relabelling
+    what it finds): without its manifest, the host cannot tell."""
+
+    capabilities = frozenset({"stored_model"})
 
     def __init__(self, target: str, *, model_name: str, dim: int, settings=None) -> None:  # type: ignore[no-untyped-def]
         if target in STORES:
             STORES[target] = (model_name, dim, STORES[target][2])
         super().__init__(target, model_name=model_name, dim=dim, settings=settings)
+
+    @classmethod
+    def stored_model(cls, target: str, settings=None) -> tuple[str, int] | None:  # type: ignore[no-untyped-def]
+        return None
 
 
 class ForgetfulSink(MemorySink):
@@ -90,6 +96,7 @@ def test_a_minimal_sink_keeps_the_contract(tmp_path: Path) -> None:
     assert rules_broken(report) == {}
     assert {o.rule for o in report.outcomes if o.skipped} == {
         "stored_model names what the store holds",
+        "without its resume manifest, a store still refuses another model",
         "search finds the exact vector first, scored by cosine",
     }
 
@@ -97,8 +104,12 @@ def test_a_minimal_sink_keeps_the_contract(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("sink_cls", "rule", "said"),
     [
-        (DuplicatingSink, "a batch holding a record twice stores it once", "count('b') is 2"),
-        (PromiscuousSink, "a store holds one model and dimension", "must raise UsageError"),
+        (DuplicatingSink, "writing a record twice stores it once", "returned 2, not 1"),
+        (
+            PromiscuousSink,
+            "without its resume manifest, a store still refuses another model",
+            "stored_model must name the model the store holds",
+        ),
         (ForgetfulSink, "records survive closing and reopening the store", "count('a') is 0"),
     ],
 )
@@ -168,7 +179,7 @@ def test_plugins_check_names_broken_rules_and_exits_1(tmp_path: Path, vtembed) -
     assert bad.out.strip().endswith("1 rule(s) broken")
     good = vtembed("plugins", "check", "vtembed.plugins.sinks.jsonl:JsonlSink")
     assert good.code == 0, good.text
-    assert good.out.count("  ok       ") == 7 and "keeps its contract" in good.out
+    assert good.out.count("  ok       ") == 9 and "keeps its contract" in good.out
     typo = vtembed("plugins", "check", "vtembed.plugins.sinks.jsonl:NoSuch")
     assert typo.code == 2 and typo.err.startswith("error: vtembed.plugins.sinks.jsonl:NoSuch: ")
     listed = vtembed("plugins", "--json")

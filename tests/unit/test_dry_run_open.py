@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
 
 from vtembed import dry_run
+from vtembed.errors import UsageError
 from vtembed.models import EmbeddingRecord
 from vtembed.settings import Settings
 from vtembed.sink import Sink
+from vtembed.store import Store
 
 
 class _Opened(Sink):
@@ -19,14 +21,14 @@ class _Opened(Sink):
 
     scheme = "opened"
 
-    @property
-    def state_path(self) -> Path:
-        return Path(self.target) / "state.sqlite"
+    @classmethod
+    def local_path(cls, target: str, settings: Settings | None = None) -> Path:
+        return Path(target) / "store"
 
     def write(self, records: Sequence[EmbeddingRecord]) -> int:
         return 0
 
-    def delete_media(self, media_id: str) -> int:
+    def delete_media(self, media_id: str, keep: Collection[str] = ()) -> int:
         return 0
 
     def count(self, media_id: str) -> int:
@@ -43,28 +45,31 @@ class _Asked(_Opened):
         return cls.held
 
 
-def _open(cls: type[Sink], tmp_path: Path) -> Sink:
-    return dry_run.open_sink(cls, str(tmp_path), model_name="m", dim=4, settings=Settings())
+def _open(cls: type[Sink], tmp_path: Path) -> Store:
+    return dry_run.open_store(cls, str(tmp_path), model_name="m", dim=4, settings=Settings())
 
 
 def test_a_sink_that_cannot_tell_is_opened_as_for_a_real_run(tmp_path: Path) -> None:
-    assert type(_open(_Opened, tmp_path)) is _Opened
+    store = _open(_Opened, tmp_path)
+    assert type(store.sink) is _Opened and not store.manifest.writable
+    assert not list(tmp_path.iterdir()), "a dry run created files"
 
 
 def test_a_store_that_holds_nothing_is_planned_against_a_stand_in(tmp_path: Path) -> None:
     _Asked.held = None
-    sink = _open(_Asked, tmp_path)
-    assert isinstance(sink, dry_run.NothingStored)
-    assert sink.count("any") == 0 and sink.describe() == f"asked:{tmp_path}"
-    state = dry_run.read_state(sink, "m")
-    assert state.rows() == [] and state.path is None
+    store = _open(_Asked, tmp_path)
+    assert isinstance(store.sink, dry_run.NothingStored)
+    assert store.sink.count("any") == 0 and store.describe() == f"asked:{tmp_path}"
+    assert store.manifest.rows() == [] and store.manifest.path is None
     with pytest.raises(RuntimeError):
-        sink.write([])
+        store.sink.write([])
 
 
 def test_a_store_that_holds_records_is_opened_as_for_a_real_run(tmp_path: Path) -> None:
-    """Of any model: the sink itself refuses another one as it opens (the integration test
+    """Of its own model; of another it is refused, as in a real run (the integration test
     `test_a_dry_run_refuses_a_store_of_another_model` sees that on LanceDB)."""
-    for held in [("m", 4), ("other", 8)]:
-        _Asked.held = held
-        assert type(_open(_Asked, tmp_path)) is _Asked
+    _Asked.held = ("m", 4)
+    assert type(_open(_Asked, tmp_path).sink) is _Asked
+    _Asked.held = ("other", 8)
+    with pytest.raises(UsageError, match="holds other"):
+        _open(_Asked, tmp_path)

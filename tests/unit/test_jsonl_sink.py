@@ -10,9 +10,11 @@ import pytest
 
 from tests.record_factory import make_record
 from vtembed.errors import MediaError, UsageError
+from vtembed.manifest import Manifest
 from vtembed.models import EmbeddingRecord, MediaItem
 from vtembed.plugins.sinks.jsonl import JsonlSink
-from vtembed.state import RunState
+from vtembed.store import Store
+from vtembed.store_files import state_location
 
 
 def rec(media: str, start: float, model: str = "m", dim: int = 3) -> EmbeddingRecord:
@@ -72,18 +74,18 @@ def test_refuses_another_model_or_dimension(tmp_path: Path) -> None:
 
 def test_one_writer_at_a_time(tmp_path: Path) -> None:
     path = tmp_path / "e.jsonl"
-    first = JsonlSink(str(path), model_name="m", dim=3)
+    first = Store.open(JsonlSink, str(path), model_name="m", dim=3)
     with pytest.raises(UsageError, match="in use"):
-        JsonlSink(str(path), model_name="m", dim=3)
+        Store.open(JsonlSink, str(path), model_name="m", dim=3)
     first.close()
-    JsonlSink(str(path), model_name="m", dim=3).close()
+    Store.open(JsonlSink, str(path), model_name="m", dim=3).close()
 
 
 def test_state_trusts_the_sink_not_its_memory(tmp_path: Path) -> None:
     path = tmp_path / "e.jsonl"
     item = MediaItem(id="a", uri="file:///a", title="a", source="local", fingerprint="1:1")
     sink = JsonlSink(str(path), model_name="m", dim=3)
-    state = RunState(sink.state_path, "m")
+    state = Manifest(state_location(JsonlSink, str(path), None), "m")
     sink.write([rec("a", 0), rec("a", 1)])
     state.mark_done(item, 2)
     assert state.is_done(item, sink)

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ORCHESTRATION = (
     "vtembed.executors",
     "vtembed.discovery",
-    "vtembed.state",
+    "vtembed.manifest",
+    "vtembed.store",
     "vtembed.pipeline",
     "vtembed.dry_run",
     "vtembed.prune_plan",
@@ -43,8 +44,8 @@ def test_cli_modules_import_no_orchestration() -> None:
 
 def test_the_check_sees_an_orchestrating_import(tmp_path: Path) -> None:
     face = tmp_path / "face.py"
-    face.write_text("def run():\n    from vtembed.state import RunState\n    return RunState\n")
-    assert "vtembed.state" in imported(face)
+    face.write_text("def run():\n    from vtembed.manifest import Manifest\n    return Manifest\n")
+    assert "vtembed.manifest" in imported(face)
 
 
 def test_api_modules_do_not_print() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -110,11 +111,12 @@ def test_segments_carry_their_samples_across_window_edges_when_kept() -> None:
 def test_an_item_job_keeps_its_segments_without_their_samples() -> None:
     """The records need times and text only: the job must not hold a long item's sound."""
     item = MediaItem("m", "file:///x.wav", "x", "local")
-    job = ItemJob(item, stages=None, summary=RunSummary("e", "m"))  # type: ignore[arg-type]
+    stages = SimpleNamespace(settings=SimpleNamespace(dry_run=False))
+    job = ItemJob(item, stages=stages, summary=RunSummary("e", "m"))  # type: ignore[arg-type]
     audio = AudioSegment(0, 0.0, 1.0, "/x.wav", samples=np.ones(SAMPLE_RATE, dtype=np.float32))
     text = TextChunk("hello", 0.0, 1.0, 2)
     assert job.add([text, audio]) == 0
-    kept = job.inputs[0]
+    kept = job.batches[0]
     assert kept == (text, audio) and audio.samples is not None
     assert isinstance(kept[1], AudioSegment) and kept[1].samples is None
 

@@ -36,7 +36,7 @@ class ToySink(Sink):
     scheme = "toy"
     state_path = None
     def write(self, records): return 0
-    def delete_media(self, media_id): return 0
+    def delete_media(self, media_id, keep=()): return 0
     def count(self, media_id): return 0
 
 class ToyEmbedder(Embedder):

@@ -10,6 +10,7 @@ from typing import ClassVar
 import pytest
 
 from vtembed.discovery import discover, origin_of
+from vtembed.manifest import Manifest, ManifestRow
 from vtembed.models import MediaItem, stable_id
 from vtembed.plugins.sinks.jsonl import JsonlSink
 from vtembed.plugins.sources.local import LocalSource
@@ -17,7 +18,6 @@ from vtembed.prune_plan import Look, Scope, look, plan
 from vtembed.registry import Registry
 from vtembed.settings import load_settings
 from vtembed.source import Failed, Found, Source
-from vtembed.state import RunState, StateRow
 
 FEED = "toy://radio/feed"
 
@@ -58,14 +58,14 @@ def registry() -> Iterator[Registry]:
 SETTINGS = load_settings()
 
 
-def file_row(path: Path, origin: str = "") -> StateRow:
+def file_row(path: Path, origin: str = "") -> ManifestRow:
     uri = path.as_uri()
-    return StateRow(stable_id("file", uri), uri, origin, "done", 2)
+    return ManifestRow(stable_id("file", uri), uri, origin, "done", 2)
 
 
-def feed_row(name: str, origin: str = FEED) -> StateRow:
+def feed_row(name: str, origin: str = FEED) -> ManifestRow:
     item = episode(name)
-    return StateRow(item.id, item.uri, origin, "done", 2)
+    return ManifestRow(item.id, item.uri, origin, "done", 2)
 
 
 def test_a_folder_covers_what_lies_under_it_even_when_it_is_gone(tmp_path: Path) -> None:
@@ -100,7 +100,7 @@ def test_a_glob_covers_its_matches_only(tmp_path: Path) -> None:
 
 def test_a_url_covers_its_item_and_a_feed_the_episodes_it_found() -> None:
     url = "https://example.com/talk.mp3"
-    talk = StateRow(stable_id("url", url), url, url, "done", 3)
+    talk = ManifestRow(stable_id("url", url), url, url, "done", 3)
     assert Scope.of(url).covers(talk)
     assert not Scope.of("https://example.com/other.mp3").covers(talk)
     assert Scope.of(FEED).covers(feed_row("ep1"))
@@ -172,8 +172,8 @@ def test_discovery_records_the_locator_as_origin(tmp_path: Path, registry: Regis
     assert [item.origin for item in found.items] == [str(tmp_path.resolve()), FEED]
 
 
-def _state(path: Path) -> RunState:
-    return RunState(path, "m")
+def _state(path: Path) -> Manifest:
+    return Manifest(path, "m")
 
 
 def test_state_keeps_origin_lists_rows_and_forgets(tmp_path: Path) -> None:
@@ -181,12 +181,12 @@ def test_state_keeps_origin_lists_rows_and_forgets(tmp_path: Path) -> None:
     state.mark_done(MediaItem("a", "file:///a.wav", "a", "local", "1", origin="/"), 4)
     state.mark_failed(MediaItem("b", "https://x/b.mp3", "b", "url", origin=FEED), "HTTP 500")
     assert state.rows() == [
-        StateRow("a", "file:///a.wav", "/", "done", 4),
-        StateRow("b", "https://x/b.mp3", FEED, "failed", 0),
+        ManifestRow("a", "file:///a.wav", "/", "done", 4),
+        ManifestRow("b", "https://x/b.mp3", FEED, "failed", 0),
     ]
     state.forget("a")
     assert [row.media_id for row in state.rows()] == ["b"]
-    assert RunState(tmp_path / "s.sqlite", "other").rows() == []
+    assert Manifest(tmp_path / "s.sqlite", "other").rows() == []
     state.close()
 
 
@@ -202,7 +202,7 @@ def test_a_state_file_from_before_origin_is_migrated(tmp_path: Path) -> None:
     db.commit()
     db.close()
     state = _state(path)
-    assert state.rows() == [StateRow("a", "file:///a.wav", "", "done", 0)]
+    assert state.rows() == [ManifestRow("a", "file:///a.wav", "", "done", 0)]
     # A rerun that finds the item again teaches the row its origin, done or not.
     sink = JsonlSink(str(tmp_path / "e.jsonl"), model_name="m", dim=2)
     item = MediaItem("a", "file:///a.wav", "a", "local", "1", origin="/media")

@@ -114,3 +114,10 @@ def test_bad_values_are_one_line_usage_errors(tmp_path: Path) -> None:
         load_settings(None, config)
     with pytest.raises(UsageError, match="not found"):
         load_settings(None, tmp_path / "missing.toml")
+
+
+def test_the_in_process_executor_is_threads_and_its_old_name_still_works() -> None:
+    assert load_settings().executor == "threads"
+    assert load_settings({"executor": "local"}).executor == "threads"
+    with pytest.raises(UsageError, match="executor"):
+        load_settings({"executor": "cluster"})

@@ -20,7 +20,7 @@ from vtembed.executors import make_executor
 from vtembed.progress import LogReporter, Reporter
 from vtembed.settings import Settings
 from vtembed.sink import Sink
-from vtembed.state import RunState
+from vtembed.store import Store
 from vtembed.summary import RunSummary
 from vtembed.whisper_model import describe_model, model_dir
 
@@ -48,10 +48,11 @@ def ingest(
     claims = claim(locators, registry, settings)
     summary = RunSummary(embedder=embedder_cls.name, model_name=the_embedder.model_name)
     with contextlib.ExitStack() as closing:  # the state, then the sink, however the run ends
-        the_sink, state = open_store(closing, sink_cls, target, the_embedder, settings)
+        store = open_store(closing, sink_cls, target, the_embedder, settings)
         found = walk(claims, settings)
+        closing.callback(found.close)
         _report_found(reporter, found, summary)
-        todo = [item for item in found.items if not state.is_done(item, the_sink)]
+        todo = [item for item in found.items if not store.is_done(item)]
         summary.done_before = len(found.items) - len(todo)
         if todo:
             from vtembed.pipeline import Stages
@@ -62,12 +63,11 @@ def ingest(
                 sources=found.sources,
                 transcriber=Transcriber(settings.whisper),
                 embedder=the_embedder,
-                sink=the_sink,
-                state=state,
+                store=store,
                 reporter=reporter,
             )
             executor.run(todo, stages, summary)
-    summary.sink = the_sink.describe()
+    summary.sink = store.describe()
     summary.dry_run = settings.dry_run
     if settings.dry_run:
         summary.cost = the_embedder.estimate_cost(
@@ -82,23 +82,18 @@ def open_store(
     target: str,
     embedder: Embedder,
     settings: Settings,
-) -> tuple[Sink, RunState]:
-    """The sink, then its manifest; `closing` closes them in reverse. A dry run creates and
-    writes neither (see `vtembed.dry_run`)."""
+) -> Store:
+    """The store, closed by `closing`. A dry run creates and writes nothing (see
+    `vtembed.dry_run`)."""
     model_name, dim = embedder.model_name, embedder.dim
     if settings.dry_run:
-        sink = dry_run.open_sink(
+        store = dry_run.open_store(
             sink_cls, target, model_name=model_name, dim=dim, settings=settings
         )
     else:
-        sink = sink_cls(target, model_name=model_name, dim=dim, settings=settings)
-    closing.callback(sink.close)
-    if settings.dry_run:
-        state = dry_run.read_state(sink, model_name)
-    else:
-        state = RunState(sink.state_path, model_name)
-    closing.callback(state.close)
-    return sink, state
+        store = Store.open(sink_cls, target, model_name=model_name, dim=dim, settings=settings)
+    closing.callback(store.close)
+    return store
 
 
 def _report_found(reporter: Reporter, found: Discovery, summary: RunSummary) -> None:

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vtembed.errors import UsageError
+from vtembed.manifest import Manifest, ManifestRow
 from vtembed.prune_plan import Plan, look, plan
 from vtembed.settings import Settings
-from vtembed.sink import Sink
-from vtembed.state import RunState, StateRow
+from vtembed.store import Store
+from vtembed.store_files import state_location
 
 if TYPE_CHECKING:
     from vtembed.api.app import Vtembed
@@ -37,7 +38,7 @@ class PrunePlan:
     """Stored records of each gone item, by media id."""
 
     @property
-    def gone(self) -> list[StateRow]:
+    def gone(self) -> list[ManifestRow]:
         return self.found.gone
 
     @property
@@ -77,52 +78,46 @@ def prune(
     # Not the sink spec: it may carry credentials, and only an open sink can hide them.
     where = f"the {sink_cls.scheme} store"
     empty = PruneResult(where, nothing=f"{where} holds no records: nothing to prune")
+    state_path = state_location(sink_cls, target, settings)
     if sink_cls.declares("stored_model"):
         stored = sink_cls.stored_model(target, settings)
         if stored is None:
             return empty
-        store = sink_cls(target, model_name=stored[0], dim=stored[1], settings=settings)
     elif sink_cls.declares("media_counts") and not sink_cls.media_counts(target, settings):
         return empty
     else:
-        store, stored = _open_by_state(app, sink_cls, target, settings)
+        stored = None
+    if not state_path.exists():
+        return PruneResult(where, nothing=f"{where} has no state file: nothing is known to prune")
+    model, dim = stored if stored is not None else _model_by_state(app, state_path, settings)
+    store = Store.open(sink_cls, target, model_name=model, dim=dim, settings=settings)
     try:
-        if not store.state_path.exists():
-            where = store.describe()
-            return PruneResult(
-                where, nothing=f"{where} has no state file: nothing is known to prune"
-            )
-        state = RunState(store.state_path, stored[0])
-        try:
-            return _prune(app, locators, settings, store, state, dry_run, confirm)
-        finally:
-            state.close()
+        return _prune(app, locators, settings, store, dry_run, confirm)
     finally:
         store.close()
 
 
-def _open_by_state(
-    app: Vtembed, sink_cls: type[Sink], target: str, settings: Settings
-) -> tuple[Sink, tuple[str, int]]:
-    """A store whose sink cannot say which model it holds, opened for the model its resume
-    state names: the configured one (`--embedder`, `model`) when the state holds rows of it,
-    else the only one it holds. Opened first for the configured model, since where the state
-    lives is the open sink's to say."""
+def _model_by_state(app: Vtembed, state_path: Path, settings: Settings) -> tuple[str, int]:
+    """The model of a store whose sink cannot say, from its resume manifest: the one it was
+    last written with, else (a manifest from before it kept that) the configured one when
+    rows of it are there, else the only one it has rows of."""
+    manifest = Manifest(state_path, "", writable=False)
+    try:
+        held = manifest.held_model()
+    finally:
+        manifest.close()
+    if held is not None:
+        return held
     model = settings.model or app.registry.embedder(settings.embedder).default_model
-    store = sink_cls(target, model_name=model, dim=_dim(app, settings, model), settings=settings)
-    held = models_in(store.state_path)
-    if model in held or not held:
-        return store, (model, store.dim)
-    if len(held) > 1:
-        store.close()
+    models = models_in(state_path)
+    if model not in models and len(models) > 1:
         raise UsageError(
-            f"the resume state of {store.describe()} holds records of {', '.join(held)}, not "
+            f"the resume state {state_path} holds records of {', '.join(models)}, not "
             f"{model}: choose the model to prune with VTEMBED_MODEL (or --embedder)"
         )
-    store.close()
-    (model,) = held
-    store = sink_cls(target, model_name=model, dim=_dim(app, settings, model), settings=settings)
-    return store, (model, store.dim)
+    if model not in models and models:
+        (model,) = models
+    return model, _dim(app, settings, model)
 
 
 def _dim(app: Vtembed, settings: Settings, model: str) -> int:
@@ -139,7 +134,7 @@ def _dim(app: Vtembed, settings: Settings, model: str) -> int:
 def models_in(state_path: Path) -> list[str]:
     """The models a resume state holds rows of, read as a dry run reads it (nothing written);
     none when there is no state."""
-    state = RunState(state_path, "", writable=False)
+    state = Manifest(state_path, "", writable=False)
     try:
         found = state.db.execute("SELECT DISTINCT model_name FROM items ORDER BY model_name")
         return [row[0] for row in found]
@@ -151,14 +146,13 @@ def _prune(
     app: Vtembed,
     locators: list[str],
     settings: Settings,
-    store: Sink,
-    state: RunState,
+    store: Store,
     dry_run: bool,
     confirm: Callable[[PrunePlan], bool] | None,
 ) -> PruneResult:
-    rows = state.rows()
+    rows = store.manifest.rows()
     found = plan([look(locator, rows, app.registry, settings) for locator in locators])
-    counts = {row.media_id: store.count(row.media_id) for row in found.gone}
+    counts = {row.media_id: store.sink.count(row.media_id) for row in found.gone}
     the_plan = PrunePlan(store.describe(), found, counts)
     result = PruneResult(store.describe(), the_plan)
     if not found.gone or dry_run:
@@ -169,7 +163,7 @@ def _prune(
     for row in found.gone:
         # Records first, then the row: a run killed in between leaves a row whose records are
         # gone, which resume already treats as not done.
-        result.removed_records += store.delete_media(row.media_id)
-        state.forget(row.media_id)
+        result.removed_records += store.sink.delete_media(row.media_id)
+        store.manifest.forget(row.media_id)
         result.removed_items += 1
     return result

@@ -126,12 +126,11 @@ def pick_embedder(registry: Registry, settings: Settings, model_name: str) -> ty
 
 
 def embed_query(query: str, embedder: Embedder) -> list[float]:
-    """The query's vector, as one text chunk within the model's token limit."""
-    from vtembed.clip_tokens import get_counter
-
+    """The query's vector, as one text chunk within the model's token limit, counted as the
+    model counts."""
     if not query.strip():
         raise UsageError("the query is empty")
-    tokens = get_counter().count(query)
+    tokens = embedder.token_counter().count(query)
     if tokens > embedder.text_token_limit:
         raise UsageError(
             f"the query is {tokens} tokens; {embedder.model_name} takes at most "

@@ -63,7 +63,10 @@ def ingest(
     ] = None,
     executor: Annotated[
         str | None,
-        typer.Option(help="local | ray: where items are processed. [default: local]"),
+        typer.Option(
+            help="threads | ray: where items are transcribed (this process, or Ray actors). "
+            "[default: threads]"
+        ),
     ] = None,
     ray_address: Annotated[
         str | None,

@@ -6,9 +6,11 @@ per item in progress. Here, and nowhere else:
 
 - inputs go to the embedder in calls of `Stages.batch_size`, at most `in_flight` at once across
   items, and are counted in the summary (a dry run counts them and sends nothing);
-- an item is written whole or not at all: its records are built once every call has answered,
-  and `Stages.write` replaces a changed file's old records only then;
-- items are written, and marked done or failed in the resume state, in the order they were given;
+- an item's records go to the store as its calls answer, batch by batch in the order the inputs
+  were given (so nothing is held for the length of a file), and the store switches the item
+  over only once all of them are stored (`Store.complete`), or takes them back out if it fails
+  (`Store.abandon`);
+- items are marked done or failed in the resume manifest in the order they were given;
 - one item's failure (`guarded`, `failure_message`) never stops the others, and its first error
   is the one reported;
 - each item's end is reported (`done:` or its error line, then the end of its progress bar).
@@ -50,6 +52,7 @@ class ItemJobs:
         if job is None:
             job = self._jobs[item.id] = ItemJob(item, self.stages, self.summary)
         if isinstance(message, Part):
+            job.media_sec = message.media_sec
             job.pending.extend(message.inputs)
             await job.send(not more_coming, self._in_flight)
             return
@@ -74,27 +77,37 @@ class ItemJobs:
 
 
 class ItemJob:
-    """One item's inputs as they arrive, their vectors as calls return, and how it ends."""
+    """One item's inputs as they arrive, their vectors as calls return, and how it ends. It
+    holds only the batches in flight (and answered ones waiting for an earlier one): each is
+    stored as soon as every batch before it is."""
 
     def __init__(self, item: MediaItem, stages: Stages, summary: RunSummary) -> None:
         self.item = item
         self.stages = stages
         self.summary = summary
-        self.inputs: list[tuple[Embeddable, ...]] = []
+        self.batches: dict[int, tuple[Embeddable, ...]] = {}
+        """Batches not yet stored, by number, without their audio samples."""
+        self.sent = 0
+        self.stored = 0
+        """How many batches, in order, are stored (or dropped, once the item has failed)."""
         self.pending: list[Embeddable] = []
         """Inputs handed out but not yet in a call."""
         self.vectors: dict[int, list[list[float]]] = {}
         self.error: str | None = None
         self.duration_sec = 0.0
+        self.media_sec = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
 
     def add(self, inputs: Sequence[Embeddable]) -> int:
         """Take a batch of inputs; returns its number, under which its vectors go. The job keeps
         them without their audio samples (the records need only times and text): a long item's
         sound is held only by the calls in flight."""
-        self.inputs.append(tuple(_without_samples(x) for x in inputs))
+        seq = self.sent
+        if not self.stages.settings.dry_run:  # a dry run stores nothing, so keeps nothing
+            self.batches[seq] = tuple(_without_samples(x) for x in inputs)
+        self.sent += 1
         self.summary.count_requests(inputs)
-        return len(self.inputs) - 1
+        return seq
 
     async def send(self, everything: bool, in_flight: asyncio.Semaphore) -> None:
         """Pending inputs in calls of the batch size: the full ones, and with `everything` the
@@ -114,10 +127,20 @@ class ItemJob:
     ) -> None:
         try:
             self.vectors[seq] = await self.stages.embed_inputs(inputs)
+            self._store_ready()
         except Exception as exc:
             self.fail(failure_message(exc, self.item))
         finally:
             in_flight.release()
+
+    def _store_ready(self) -> None:
+        """Store the answered batches that every earlier batch is stored before."""
+        while self.stored in self.vectors and self.error is None:
+            seq = self.stored
+            planned = Planned(self.item, self.media_sec, self.batches.pop(seq))
+            records = build_records(planned, self.vectors.pop(seq), self.stages.embedder)
+            self.stages.store.put(self.item, records)
+            self.stored += 1
 
     def ended(self, duration_sec: float) -> None:
         self.duration_sec = duration_sec
@@ -142,7 +165,8 @@ class ItemJob:
                 self._failed(self.error)
                 return
             if not self.stages.settings.dry_run:
-                records = self._write()
+                records, new = self.stages.store.complete(self.item)
+                self.summary.records_written += new
                 self.stages.reporter.info(f"done: {label} ({records} records)")
             self.summary.audio_seconds += self.duration_sec
             self.summary.ok += 1
@@ -151,17 +175,10 @@ class ItemJob:
         finally:
             self.stages.reporter.item_end(label)
 
-    def _write(self) -> int:
-        inputs = [x for batch in self.inputs for x in batch]
-        vectors = [v for seq in range(len(self.inputs)) for v in self.vectors[seq]]
-        planned = Planned(self.item, self.duration_sec, tuple(inputs))
-        records = build_records(planned, vectors, self.stages.embedder)
-        self.summary.records_written += self.stages.write(self.item, records)
-        return len(records)
-
     def _failed(self, message: str) -> None:
         self.stages.reporter.error(self.item.label, message)
-        self.stages.state.mark_failed(self.item, message)
+        if not self.stages.settings.dry_run:
+            self.stages.store.abandon(self.item, message)
         self.summary.add_error(self.item.label, message)
 
 

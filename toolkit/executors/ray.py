@@ -55,7 +55,7 @@ class RayExecutor:
             actor = ray.remote(num_cpus=cpus_each, concurrency_groups={PROGRESS_GROUP: 1})(
                 TranscribeWorker
             )
-            keep_out = (stages.embedder.settings_section, type(stages.sink).settings_section)
+            keep_out = (stages.embedder.settings_section, type(stages.store.sink).settings_section)
             setup = ray.put(WorkerSetup.of(self.settings, stages.sources, keep_out, threads))
             driver = _Driver(stages, ItemJobs(stages, summary, in_flight=1))
             with running(stages, summary, len(items), started) as runner:

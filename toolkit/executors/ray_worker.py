@@ -92,8 +92,7 @@ class TranscribeWorker:
                 transcriber=Transcriber(settings.whisper),
                 # Only `transcribe` runs here; it uses neither the embedder, the sink nor state.
                 embedder=None,  # type: ignore[arg-type]
-                sink=None,  # type: ignore[arg-type]
-                state=None,  # type: ignore[arg-type]
+                store=None,  # type: ignore[arg-type]
                 reporter=self.reporter,
             )
         except Exception as exc:  # reported with the first item, as a usage error on the driver

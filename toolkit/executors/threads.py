@@ -1,4 +1,4 @@
-"""Run the stages in this process (`executor = "local"`): Whisper in a thread, embedding and
+"""Run the stages in this process (`executor = "threads"`): Whisper in a thread, embedding and
 writing on an event loop in the main thread, joined by a bounded queue.
 
 Whisper is the slowest stage and the only one that needs the cores for long, so it never waits:

@@ -1,18 +1,24 @@
-"""The rules every sink keeps, checked through the `Sink` interface only: whatever the store,
-a record is kept once, survives a reopen, goes with its media, and a store holds one model.
+"""The rules a sink keeps, checked first through the `Sink` interface alone (a record is kept
+once, survives a reopen, goes with its media or stays when kept), then as the host opens it
+(`vtembed.store.Store`: a store holds one model; a changed item is switched over whole).
 
 `make_target()` returns a fresh target (a path in an empty folder, a new collection name) each
-time it is called; every rule opens and closes its own handles.
+time it is called; every rule opens and closes its own handles. A store with no local path keeps
+its resume manifest in a throwaway folder of the check's own.
 """
 
 from __future__ import annotations
 
 import math
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 from vtembed.errors import UsageError
-from vtembed.models import EmbeddingRecord, record_id
+from vtembed.models import EmbeddingRecord, MediaItem, record_id
 from vtembed.sink import Sink
+from vtembed.store import Store
+from vtembed.store_files import state_location
 from vtembed.testing.rules import Broken, NotChecked, Report, expect
 
 MODEL, DIM = "contract-model", 8
@@ -20,22 +26,30 @@ MODEL, DIM = "contract-model", 8
 
 def check_sink(sink_cls: type[Sink], make_target: Callable[[], str]) -> Report:
     report = Report(f"sink {getattr(sink_cls, 'scheme', sink_cls.__qualname__)}")
-    rules: dict[str, Callable[[type[Sink], str], None]] = {
+    rules: dict[str, Callable[[type[Sink], str, Path], None]] = {
         "writing a record twice stores it once": _idempotent,
-        "a batch holding a record twice stores it once": _duplicate_in_batch,
         "records survive closing and reopening the store": _durable,
         "delete_media removes that item's records and no other": _delete_media,
-        "a store holds one model and dimension": _one_model,
+        "delete_media keeps the records it is told to keep": _delete_keeping,
+        "opened by the host, a store holds one model and dimension": _one_model,
+        "without its resume manifest, a store still refuses another model": _one_model_alone,
+        "a changed item's old records go only once its new ones are stored": _switch_over,
         "stored_model names what the store holds": _stored_model,
         "search finds the exact vector first, scored by cosine": _search,
     }
-    for rule, check in rules.items():
-        report.run(rule, lambda check=check: check(sink_cls, make_target()))
+    with tempfile.TemporaryDirectory(prefix="vtembed-check-cache-") as cache:
+        for rule, check in rules.items():
+            report.run(rule, lambda check=check: check(sink_cls, make_target(), Path(cache)))
     return report
 
 
 def record(
-    media: str, start: float, seed: int = 0, model: str = MODEL, dim: int = DIM
+    media: str,
+    start: float,
+    seed: int = 0,
+    model: str = MODEL,
+    dim: int = DIM,
+    fingerprint: str = "",
 ) -> EmbeddingRecord:
     vector = [
         math.sin(seed * 7.1 + start * 3.3 + i * 1.7) + (1.5 if i == seed % dim else 0)
@@ -43,7 +57,7 @@ def record(
     ]
     norm = math.sqrt(sum(x * x for x in vector))
     return EmbeddingRecord(
-        id=record_id(media, "text", start, start + 1, model),
+        id=record_id(media, "text", start, start + 1, model, fingerprint),
         media={
             "id": media,
             "uri": f"file:///{media}",
@@ -66,7 +80,7 @@ def _open(sink_cls: type[Sink], target: str, model: str = MODEL, dim: int = DIM)
     return sink_cls(target, model_name=model, dim=dim)
 
 
-def _idempotent(sink_cls: type[Sink], target: str) -> None:
+def _idempotent(sink_cls: type[Sink], target: str, cache: Path) -> None:
     a0, a1, b0 = record("a", 0), record("a", 1, 1), record("b", 0, 2)
     sink = _open(sink_cls, target)
     try:
@@ -80,21 +94,7 @@ def _idempotent(sink_cls: type[Sink], target: str) -> None:
         sink.close()
 
 
-def _duplicate_in_batch(sink_cls: type[Sink], target: str) -> None:
-    b0 = record("b", 0)
-    sink = _open(sink_cls, target)
-    try:
-        new = sink.write([b0, b0])
-        expect(
-            sink.count("b") == 1,
-            f"count('b') is {sink.count('b')} after writing one record twice in a batch, not 1",
-        )
-        expect(new == 1, f"write returned {new} for one new record given twice, not 1")
-    finally:
-        sink.close()
-
-
-def _durable(sink_cls: type[Sink], target: str) -> None:
+def _durable(sink_cls: type[Sink], target: str, cache: Path) -> None:
     records = [record("a", float(s), s) for s in range(5)]
     sink = _open(sink_cls, target)
     try:
@@ -115,7 +115,7 @@ def _durable(sink_cls: type[Sink], target: str) -> None:
         again.close()
 
 
-def _delete_media(sink_cls: type[Sink], target: str) -> None:
+def _delete_media(sink_cls: type[Sink], target: str, cache: Path) -> None:
     sink = _open(sink_cls, target)
     try:
         sink.write([record("a", 0), record("b", 0, 1), record("a", 1, 2)])
@@ -128,25 +128,93 @@ def _delete_media(sink_cls: type[Sink], target: str) -> None:
         sink.close()
 
 
-def _one_model(sink_cls: type[Sink], target: str) -> None:
+def _delete_keeping(sink_cls: type[Sink], target: str, cache: Path) -> None:
+    a0, a1, a2 = record("a", 0), record("a", 1, 1), record("a", 2, 2)
     sink = _open(sink_cls, target)
     try:
-        sink.write([record("a", 0)])
+        sink.write([a0, a1, a2, record("b", 0, 3)])
+        removed = sink.delete_media("a", keep=frozenset({a1.id, "not-stored"}))
+        expect(removed == 2, f"delete_media('a', keep=one of its 3 ids) returned {removed}, not 2")
+        counts = sink.count("a"), sink.count("b")
+        expect(counts == (1, 1), f"after it, count('a'), count('b') are {counts}, not (1, 1)")
+        expect(sink.write([a1]) == 0, "the kept record is not stored any more (writing it is new)")
     finally:
         sink.close()
+
+
+def _open_store(
+    sink_cls: type[Sink], target: str, cache: Path, model: str = MODEL, dim: int = DIM
+) -> Store:
+    return Store.open(
+        sink_cls, target, model_name=model, dim=dim, cache_dir=cache, records_per_write=1
+    )
+
+
+def _item(media: str, fingerprint: str) -> MediaItem:
+    return MediaItem(media, f"file:///{media}", media, "contract", fingerprint=fingerprint)
+
+
+def _store_item(
+    sink_cls: type[Sink], target: str, cache: Path, model: str = MODEL, dim: int = DIM
+) -> None:
+    store = _open_store(sink_cls, target, cache, model, dim)
+    try:
+        item = _item("a", "v1")
+        store.put(item, [record("a", 0, model=model, dim=dim, fingerprint="v1")])
+        store.complete(item)
+    finally:
+        store.close()
+
+
+def _refuses_others(open_store: Callable[[str, int], Store], why: str) -> None:
     for model, dim in ((f"{MODEL}-other", DIM), (MODEL, DIM * 2)):
         try:
-            other = _open(sink_cls, target, model, dim)
+            other = open_store(model, dim)
         except UsageError:
             continue
         other.close()
-        raise Broken(
-            f"a store of {MODEL} ({DIM} dims) was opened for {model} ({dim} dims): "
-            "it must raise UsageError"
-        )
+        raise Broken(f"a store of {MODEL} ({DIM} dims) was opened for {model} ({dim} dims){why}")
 
 
-def _stored_model(sink_cls: type[Sink], target: str) -> None:
+def _one_model(sink_cls: type[Sink], target: str, cache: Path) -> None:
+    _store_item(sink_cls, target, cache)
+    _refuses_others(lambda model, dim: _open_store(sink_cls, target, cache, model, dim), "")
+
+
+def _one_model_alone(sink_cls: type[Sink], target: str, cache: Path) -> None:
+    if not declares_stored_model(sink_cls):
+        raise NotChecked("the sink does not report its stored model (the manifest alone keeps it)")
+    _store_item(sink_cls, target, cache)
+    manifest = state_location(sink_cls, target, None, cache)
+    for path in (manifest, *(manifest.with_name(manifest.name + x) for x in ("-wal", "-shm"))):
+        path.unlink(missing_ok=True)
+    _refuses_others(
+        lambda model, dim: _open_store(sink_cls, target, cache, model, dim),
+        ": stored_model must name the model the store holds",
+    )
+
+
+def _switch_over(sink_cls: type[Sink], target: str, cache: Path) -> None:
+    store = _open_store(sink_cls, target, cache)
+    try:
+        v1, v2, v3 = _item("a", "v1"), _item("a", "v2"), _item("a", "v3")
+        store.put(v1, [record("a", s, s, fingerprint="v1") for s in (0, 1)])
+        store.complete(v1)
+        store.put(v2, [record("a", 0, 5, fingerprint="v2")])
+        held = store.sink.count("a")
+        expect(held == 3, f"while v2 of an item is stored, count is {held}, not 3 (2 old, 1 new)")
+        store.complete(v2)
+        held = store.sink.count("a")
+        expect(held == 1, f"once v2 is complete, count is {held}, not 1")
+        store.put(v3, [record("a", s, s + 7, fingerprint="v3") for s in (0, 1, 2)])
+        store.abandon(v3, "failed on purpose")
+        held = store.sink.count("a")
+        expect(held == 1, f"after a failed v3, count is {held}, not 1 (v2 stays)")
+    finally:
+        store.close()
+
+
+def _stored_model(sink_cls: type[Sink], target: str, cache: Path) -> None:
     if not declares_stored_model(sink_cls):
         raise NotChecked("the sink does not report its stored model")
     expect(
@@ -161,7 +229,7 @@ def _stored_model(sink_cls: type[Sink], target: str) -> None:
     expect(held == (MODEL, DIM), f"stored_model is {held}, not ({MODEL!r}, {DIM})")
 
 
-def _search(sink_cls: type[Sink], target: str) -> None:
+def _search(sink_cls: type[Sink], target: str, cache: Path) -> None:
     if not declares_search(sink_cls):
         raise NotChecked("the sink does not search")
     records = [

@@ -10,19 +10,19 @@ import pytest
 
 from vtembed.dry_run import NothingStored
 from vtembed.errors import UsageError
+from vtembed.manifest import Manifest
 from vtembed.models import MediaItem
-from vtembed.state import RunState
 
 ITEM = MediaItem("id1", "file:///a.wav", "a", "local", fingerprint="size:1", origin="/archive")
 
 
 def test_read_only_reads_what_is_there_and_records_nothing(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite"
-    state = RunState(path, "m")
+    state = Manifest(path, "m")
     state.mark_done(ITEM, 0)
     state.close()
     before = hashlib.sha256(path.read_bytes()).hexdigest()
-    reading = RunState(path, "m", writable=False)
+    reading = Manifest(path, "m", writable=False)
     assert [row.media_id for row in reading.rows()] == ["id1"]
     reading.mark_failed(ITEM, "broken")
     moved = dataclasses.replace(ITEM, origin="/moved")  # a real run would note the new origin
@@ -39,7 +39,7 @@ def test_a_missing_or_empty_file_is_an_empty_manifest(
     path = tmp_path / "s.sqlite"
     if content is not None:
         path.write_bytes(content)
-    state = RunState(path, "m", writable=False)
+    state = Manifest(path, "m", writable=False)
     assert state.rows() == []
     state.mark_done(ITEM, 3)
     assert state.rows() == []
@@ -52,4 +52,4 @@ def test_a_file_that_is_not_a_manifest_is_a_usage_error(tmp_path: Path, writable
     path = tmp_path / "s.sqlite"
     path.write_bytes(b"garbage " * 100)
     with pytest.raises(UsageError, match=r"resume state .*s\.sqlite cannot be read"):
-        RunState(path, "m", writable=writable)
+        Manifest(path, "m", writable=writable)

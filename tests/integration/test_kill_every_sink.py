@@ -1,0 +1,152 @@
+"""kill -9 mid-item and rerun: every record exactly once, on every sink, the third-party CSV one
+included. Records stream to the sink while an item is embedded, so the kill lands after some of
+an item's records are stored and before it is done; the rerun's switch-over must take out what
+the killed attempt left, and store what it did not.
+
+The kill waits for the host's manifest to hold its first record ids (the same signal for every
+sink): at that moment a write is stored and, with two records per write, its item is not done.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests import media_factory as mf
+from tests.conftest import as_at_a_terminal, records
+
+pytestmark = pytest.mark.slow  # runs Whisper
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "vtembed-example-plugin"
+MODEL, DIM = "all-MiniLM-L6-v2", 384
+ENV = {
+    "VTEMBED_EMBED_BATCH_SIZE": "2",
+    "VTEMBED_PIPELINE__RECORDS_PER_WRITE": "2",
+    "PYTHONPATH": str(EXAMPLE),
+}
+
+
+def _jsonl_ids(target: Path) -> list[str]:
+    return [r["id"] for r in records(target)]
+
+
+def _lancedb_ids(target: Path) -> list[str]:
+    from vtembed.plugins.sinks.lancedb import LanceDbSink
+
+    handle = LanceDbSink.open_for_search(str(target), model_name=MODEL, dim=DIM)
+    try:
+        return [] if handle.table is None else handle.table.to_arrow().column("id").to_pylist()
+    finally:
+        handle.close()
+
+
+def _milvus_ids(target: Path) -> list[str]:
+    from vtembed.plugins.sinks.milvus import MAX_QUERY_ROWS, MilvusSink
+
+    handle = MilvusSink.open_for_search(str(target), model_name=MODEL, dim=DIM)
+    try:
+        if not handle.exists:
+            return []
+        rows = handle.client.query(
+            handle.collection, filter='id != ""', output_fields=["id"], limit=MAX_QUERY_ROWS
+        )
+        return [row["id"] for row in rows]
+    finally:
+        handle.close()
+
+
+def _csv_ids(target: Path) -> list[str]:
+    if not target.exists():
+        return []
+    with target.open(encoding="utf-8") as f:
+        return [row[0] for row in csv.reader(f)]
+
+
+SINKS: dict[str, tuple[str, Callable[[Path], list[str]]]] = {
+    "jsonl": ("e.jsonl", _jsonl_ids),
+    "lancedb": ("e.lance", _lancedb_ids),
+    "milvus": ("e.db", _milvus_ids),
+    "csv": ("e.csv", _csv_ids),
+}
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory, tools: None) -> Path:
+    root = tmp_path_factory.mktemp("kill") / "media"
+    texts = [mf.SPEECH_TEXT, mf.LONG_PARAGRAPHS[0], mf.OTHER_TEXT, mf.LONG_PARAGRAPHS[2]]
+    for i, text in enumerate(texts):
+        mf.speech_media(root, f"clip {i}", "wav", text=text)
+    return root
+
+
+@pytest.fixture(scope="module")
+def reference(folder: Path, tmp_path_factory: pytest.TempPathFactory, vtembed) -> list[str]:  # type: ignore[no-untyped-def]
+    out = tmp_path_factory.mktemp("ref") / "e.jsonl"
+    run = vtembed("ingest", str(folder), "--sink", f"jsonl:{out}", env=ENV)
+    assert run.code == 0, run.text
+    return sorted(_jsonl_ids(out))
+
+
+def _stored_ids_in_manifest(state: Path) -> int:
+    if not state.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"{state.as_uri()}?mode=ro", uri=True) as db:
+            return int(db.execute("SELECT COUNT(*) FROM record_ids").fetchone()[0])
+    except sqlite3.Error:  # not made yet
+        return 0
+
+
+def _kill_after_first_batch(spec: str, folder: Path, state: Path, cache_dir: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VTEMBED_")}
+    env.update(ENV, VTEMBED_CACHE_DIR=str(cache_dir), VTEMBED_PLUGINS="vtembed_example_plugin")
+    argv = [sys.executable, "-m", "vtembed", "ingest", str(folder), "--sink", spec]
+    proc = subprocess.Popen(
+        [*argv, "--progress", "plain"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=as_at_a_terminal,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if _stored_ids_in_manifest(state) > 0:
+            break
+        time.sleep(0.01)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+
+
+@pytest.mark.parametrize("scheme", list(SINKS))
+def test_kill_9_mid_item_then_rerun_stores_each_record_once(
+    scheme: str, folder: Path, reference: list[str], tmp_path: Path, cache_dir: Path, vtembed
+) -> None:  # type: ignore[no-untyped-def]
+    name, stored_ids = SINKS[scheme]
+    target = tmp_path / name
+    spec = f"{scheme}:{target}"
+    state = tmp_path / f"{name}.state.sqlite"
+    _kill_after_first_batch(spec, folder, state, cache_dir)
+    partial = stored_ids(target)
+    assert 0 < len(partial) < len(reference), (len(partial), len(reference))
+    env = {**ENV, "VTEMBED_PLUGINS": "vtembed_example_plugin"}
+    run = vtembed("ingest", str(folder), "--sink", spec, env=env, process=True)
+    assert run.code == 0, run.text
+    final = stored_ids(target)
+    assert max(Counter(final).values()) == 1, "a record is stored twice"
+    assert sorted(final) == reference
+    again = vtembed("ingest", str(folder), "--sink", spec, env=env, process=True)
+    assert again.code == 0 and again.summary["records_written"] == 0, again.text
+    assert sorted(stored_ids(target)) == reference
