@@ -2,8 +2,9 @@
 
 Whisper hands out a long file's chunks and segments window by window while earlier ones are
 embedded; the records (ids, texts, times) must not depend on that. Their order in the file does:
-records are stored as their embeddings come back, so the two are compared in time order. Vectors agree up to
-float noise: the embedder sees the same inputs in differently composed batches.
+records are stored as their embeddings come back, so the two are compared in time order.
+Vectors agree up to float noise: the embedder sees the same inputs in differently composed
+batches.
 """
 
 from __future__ import annotations

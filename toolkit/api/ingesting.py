@@ -17,6 +17,7 @@ from vtembed import __version__, dry_run
 from vtembed.discovery import Discovery, claim, walk
 from vtembed.errors import UsageError
 from vtembed.executors import make_executor
+from vtembed.malloc_tuning import map_large_buffers
 from vtembed.progress import LogReporter, Reporter
 from vtembed.settings import Settings
 from vtembed.sink import Sink
@@ -37,6 +38,7 @@ def ingest(
     if not locators:
         raise UsageError("nothing to ingest: give files, folders, globs or URLs, or --from-file")
     reporter = reporter or LogReporter()
+    map_large_buffers()
     registry = app.registry
     embedder_cls = registry.embedder(settings.embedder)
     sink_cls, target = registry.sink(settings.sink)

@@ -20,6 +20,7 @@ import ray
 
 from vtembed.errors import UsageError
 from vtembed.executors.item_job import failure_message
+from vtembed.malloc_tuning import map_large_buffers
 from vtembed.models import MediaItem
 from vtembed.pipeline import Stages, Transcribed
 from vtembed.settings import PluginSection, Settings, load_settings
@@ -82,6 +83,7 @@ class TranscribeWorker:
     def __init__(self, setup: WorkerSetup) -> None:
         self.problem = ""
         self.reporter = _Collector()
+        map_large_buffers()  # the actor's process decodes and transcribes: see malloc_tuning
         try:
             settings = load_settings(
                 setup.settings, None, setup.tables, other_sections=setup.kept_out
