@@ -4,11 +4,11 @@ class is made."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import pytest
 
+from tests.fake_sinks import CountingSink, ListingSink
 from vtembed import dry_run
 from vtembed.models import EmbeddingRecord, record_id
 from vtembed.plugins.sinks.jsonl import JsonlSink
@@ -33,33 +33,7 @@ def record(media: str, start: float) -> EmbeddingRecord:
     )
 
 
-class _Counting(Sink):
-    """A third-party sink that can only store, count and delete."""
-
-    scheme = "counting"
-
-    @classmethod
-    def local_path(cls, target: str, settings: Settings | None = None) -> Path:
-        return Path(target) / "store"
-
-    def write(self, records: Sequence[EmbeddingRecord]) -> int:
-        return 0
-
-    def delete_media(self, media_id: str, keep: Collection[str] = ()) -> int:
-        return 0
-
-    def count(self, media_id: str) -> int:
-        return 0
-
-
-class _Listing(_Counting):
-    scheme = "listing"
-    capabilities = frozenset({"media_counts"})
-    held: dict[str, int] = {}  # noqa: RUF012
-
-    @classmethod
-    def media_counts(cls, target: str, settings: Settings | None = None) -> dict[str, int]:
-        return dict(cls.held)
+_Counting, _Listing = CountingSink, ListingSink
 
 
 def test_the_built_in_sinks_declare_what_they_offer() -> None:

@@ -2,47 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 
+from tests.fake_sinks import CountingSink, ModelSayingSink
 from vtembed import dry_run
 from vtembed.errors import UsageError
-from vtembed.models import EmbeddingRecord
 from vtembed.settings import Settings
 from vtembed.sink import Sink
 from vtembed.store import Store
 
 
-class _Opened(Sink):
+class _Opened(CountingSink):
     """A third-party sink that cannot say which model its store holds."""
 
     scheme = "opened"
-
-    @classmethod
-    def local_path(cls, target: str, settings: Settings | None = None) -> Path:
-        return Path(target) / "store"
-
-    def write(self, records: Sequence[EmbeddingRecord]) -> int:
-        return 0
-
-    def delete_media(self, media_id: str, keep: Collection[str] = ()) -> int:
-        return 0
-
-    def count(self, media_id: str) -> int:
-        return 7
+    counted = 7
 
 
-class _Asked(_Opened):
-    scheme = "asked"
-    capabilities = frozenset({"stored_model"})
-    held: ClassVar[tuple[str, int] | None] = None
-
-    @classmethod
-    def stored_model(cls, target: str, settings: Settings | None = None) -> tuple[str, int] | None:
-        return cls.held
+_Asked = ModelSayingSink
 
 
 def _open(cls: type[Sink], tmp_path: Path) -> Store:
