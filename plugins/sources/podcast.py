@@ -1,50 +1,51 @@
-"""Podcast feeds (RSS 2.0, RSS 1.0/RDF, Atom): one item per episode with an audio/video enclosure.
+"""Podcast feeds (RSS 2.0, RSS 1.0/RDF, Atom) and OPML lists of them: one item per episode.
 
 An episode's id comes from its guid, not its enclosure URL: hosts move files between CDNs and
 rewrite tracking prefixes all the time, and an episode must not be embedded twice for that. The
 fingerprint is the enclosure's declared length (its URL when the feed gives no length), so a
 re-published file of another size is redone while a mere move is not. Enclosures are downloaded
 through the host's download service (`self.downloads`), so resume, retries and checks are shared.
+Entries become items in `podcast_episodes`; dates are read in `podcast_dates`.
 
 Whether a locator is a feed is decided in `discover`, not in `accepts` (which only reads the
-string, or stats a local path): a feed-like URL path is read as a feed; any other http(s) URL
-without a media extension, and any local file, is sniffed (a HEAD, then the first 4 KB of the
-body) and declined when it is not a feed, so the next source by priority takes it.
+string, or stats a local path): a feed-like URL path (or `.opml`) is read as a feed; any other
+http(s) URL without a media extension, and any local file, is sniffed (a HEAD, then the first
+4 KB of the body) and declined when it is neither a feed nor an OPML list, so the next source by
+priority takes it. An OPML list (`podcast_opml`) is walked feed by feed: each listed feed is read
+as a feed locator would be, and one that fails is one `Failed` while the others go on.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import feedparser
 import httpx
 from pydantic import BaseModel, Field
 
 from vtembed import __version__, hookimpl
+from vtembed.discovery import origin_of
 from vtembed.downloads import Downloads, validator_of
 from vtembed.errors import MediaError
-from vtembed.models import MediaItem, stable_id
+from vtembed.models import MediaItem
+from vtembed.plugins.sources.podcast_episodes import SOURCE_NAME, feed_items
+from vtembed.plugins.sources.podcast_opml import feed_urls, is_opml_start
 from vtembed.settings import PluginSection, section
-from vtembed.source import MEDIA_EXTENSIONS, Decline, Failed, Found, Skipped, Source, extension_of
-
-log = logging.getLogger(__name__)
+from vtembed.source import MEDIA_EXTENSIONS, Decline, Failed, Found, Source, extension_of
 
 SNIFF_BYTES = 4096
 SNIFF_TIMEOUT_SEC = 5.0
-_FEED_PATH = re.compile(r"(\.(xml|rss|atom)|/(feed|rss|atom)(\.\w+)?)/?$", re.IGNORECASE)
+_FEED_PATH = re.compile(r"(\.(xml|rss|atom|opml)|/(feed|rss|atom)(\.\w+)?)/?$", re.IGNORECASE)
 # The root element after an optional BOM, XML declaration, comments, PIs and a doctype.
-_FEED_ROOT = re.compile(
-    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?[^>]*\?>\s*|<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*"
-    rb"<(?:[\w.-]+:)?(?:rss|feed|RDF)[\s>/]",
-    re.DOTALL | re.IGNORECASE,
-)
+_PROLOG = rb"^(?:\xef\xbb\xbf)?\s*(?:<\?[^>]*\?>\s*|<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*"
+_FEED_ROOT = re.compile(_PROLOG + rb"<(?:[\w.-]+:)?(?:rss|feed|RDF)[\s>/]", re.DOTALL | re.I)
+_ANY_ROOT = re.compile(_PROLOG + rb"<([\w.:-]+)", re.DOTALL)
 _NOT_FEED_TYPES = ("audio/", "video/", "image/")
+NOT_A_FEED = "not an RSS or Atom feed"
 
 
 class PodcastSettings(BaseModel):
@@ -56,13 +57,14 @@ SECTION = PluginSection("podcast", PodcastSettings)
 
 
 class PodcastSource(Source):
-    name = "podcast"
+    name = SOURCE_NAME
     priority = 20  # above the URL source (10): a feed URL must never be ingested as media
     settings_section = SECTION
 
     @classmethod
     def accepts(cls, locator: str) -> bool:
-        """An http(s) URL or a local file, unless its name has a media extension."""
+        """An http(s) URL or a local file (a feed, an `.opml` list), unless its name has a
+        media extension."""
         scheme = urlsplit(locator).scheme.lower() if "://" in locator else ""
         if scheme in ("http", "https"):
             return extension_of(urlsplit(locator).path) not in MEDIA_EXTENSIONS
@@ -83,16 +85,10 @@ class PodcastSource(Source):
                 raise Decline(f"not a feed ({_reason(exc)})") from None
             yield Failed(locator, f"cannot read the feed: {_reason(exc)}")
             return
-        parsed = feedparser.parse(body)
-        if not parsed.get("version") and not parsed.entries:
-            why = parsed.get("bozo_exception") or "no RSS or Atom root element"
-            yield Failed(locator, f"not an RSS or Atom feed ({why})")
-            return
-        for entry in parsed.entries:
-            yield episode_item(entry, base) or Skipped(
-                f"{locator} :: {entry.get('title') or entry.get('id') or '(untitled)'}",
-                "no audio or video enclosure",
-            )
+        if is_opml_start(_utf8(body[:SNIFF_BYTES])):
+            yield from _subscriptions(locator, base, body, config)
+        else:
+            yield from _feed(locator, base, body)
 
     def open(self, item: MediaItem) -> Path:
         if item.uri.startswith("file://"):
@@ -100,25 +96,52 @@ class PodcastSource(Source):
         return self.downloads.download(item.uri, _current_validator(item.uri, self.downloads))
 
 
-def episode_item(entry: Any, base: str) -> MediaItem | None:
-    """The item of one feed entry, or None when it has no audio or video enclosure."""
-    enclosure = _media_enclosure(entry)
-    if enclosure is None:
-        return None
-    url, length = urljoin(base, enclosure[0]), enclosure[1]
-    guid = str(entry.get("id") or "").strip() or url
-    duration = parse_duration(entry.get("itunes_duration"))
-    title = str(entry.get("title") or "").strip() or _name_of(url)
-    log.debug("episode %r: %s, duration %s s", title, url, duration)
-    return MediaItem(
-        id=stable_id("podcast-guid", guid),
-        uri=url,
-        title=title,
-        source=PodcastSource.name,
-        fingerprint=f"length={length}" if length > 0 else f"url={url}",
-        published=published_of(entry),
-        guid=guid,
-    )
+def _feed(locator: str, base: str, body: bytes) -> Iterator[Found]:
+    """A feed document's episodes, or one `Failed` when it is not RSS or Atom (an XHTML page,
+    an SVG, a stray XML file: whatever feedparser makes of it, its "entries" are no episodes)."""
+    if not is_feed_start(body):
+        root = _ANY_ROOT.match(_utf8(body))
+        what = f"the root element is <{root.group(1).decode()}>" if root else "no XML root element"
+        yield Failed(locator, f"{NOT_A_FEED} ({what})")
+        return
+    parsed = feedparser.parse(body)
+    if not parsed.get("version") and not parsed.entries:
+        yield Failed(locator, f"{NOT_A_FEED} ({parsed.get('bozo_exception') or 'no entries'})")
+        return
+    yield from feed_items(parsed.entries, base, locator)
+
+
+def _subscriptions(
+    locator: str, base: str, body: bytes, config: PodcastSettings
+) -> Iterator[Found]:
+    """Every feed an OPML list names, each as if it had been given alone: its episodes' origin
+    is the feed (what `prune FEED` looks for), and a feed that cannot be read is one `Failed`
+    naming it while the others go on. That `Failed` is the list's (its reason names the feed):
+    `prune LIST` then keeps all the list covers, since a feed that is down now must not look
+    like one whose episodes are gone. A remote list may only name http(s) feeds: a page on the
+    web must not make us read local files."""
+    try:
+        urls = feed_urls(body, base)
+    except ValueError as exc:
+        yield Failed(locator, str(exc))
+        return
+    if not urls:
+        yield Failed(locator, "the OPML list names no feeds (no outline has an xmlUrl)")
+    for url in urls:
+        if _is_remote(locator) and not url.lower().startswith(("http://", "https://")):
+            yield Failed(locator, f"{url}: not an http(s) URL")
+            continue
+        try:
+            feed_base, feed_body = _read_feed(url, config, sniff=False)
+        except (MediaError, OSError, httpx.HTTPError) as exc:
+            yield Failed(locator, f"{url}: cannot read the feed: {_reason(exc)}")
+            continue
+        origin = origin_of(url)
+        for found in _feed(url, feed_base, feed_body):
+            if isinstance(found, Failed):
+                yield Failed(locator, f"{url}: {found.reason}")
+            else:
+                yield replace(found, origin=origin) if isinstance(found, MediaItem) else found
 
 
 def _decline_media(url: str, downloads: Downloads) -> None:
@@ -137,65 +160,26 @@ def _decline_media(url: str, downloads: Downloads) -> None:
 
 def is_feed_start(data: bytes) -> bool:
     """Whether bytes begin with an RSS, RDF or Atom root element (UTF-16 feeds are re-encoded)."""
+    return _FEED_ROOT.match(_utf8(data)) is not None
+
+
+def _utf8(data: bytes) -> bytes:
+    """UTF-16 text (by its BOM) as UTF-8, so the root-element patterns see ASCII tags."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        data = data.decode("utf-16", errors="ignore").encode()
-    return _FEED_ROOT.match(data) is not None
-
-
-def parse_duration(value: object) -> float | None:
-    """`itunes:duration` as seconds: `SS`, `MM:SS` or `HH:MM:SS`, each with optional fractions."""
-    parts = str(value or "").strip().split(":")
-    if not parts[0] or len(parts) > 3:
-        return None
-    try:
-        numbers = [float(p) for p in parts]
-    except ValueError:
-        return None
-    seconds = 0.0
-    for number in numbers:
-        seconds = seconds * 60 + number
-    return seconds if seconds >= 0 else None
-
-
-def published_of(entry: Any) -> str | None:
-    """ISO 8601 UTC from `published` (else `updated`); feedparser normalises to UTC structs."""
-    for key in ("published_parsed", "updated_parsed"):
-        parsed = entry.get(key)
-        if parsed:
-            stamp = datetime(*parsed[:6], tzinfo=UTC)
-            return stamp.isoformat().replace("+00:00", "Z")
-    return None
-
-
-def _media_enclosure(entry: Any) -> tuple[str, int] | None:
-    """The first audio/video enclosure (or `media:content`) as (URL, declared length or 0)."""
-    candidates = [
-        (e.get("href"), e.get("type"), e.get("length")) for e in entry.get("enclosures", [])
-    ]
-    candidates += [
-        (m.get("url"), m.get("type") or m.get("medium"), m.get("filesize") or m.get("fileSize"))
-        for m in entry.get("media_content", [])
-    ]
-    for url, kind, length in candidates:
-        if not url:
-            continue
-        kind = str(kind or "").lower()
-        if kind.startswith(("audio/", "video/")) or kind in ("audio", "video"):
-            return url, _int(length)
-        if extension_of(url) in MEDIA_EXTENSIONS:
-            return url, _int(length)
-    return None
+        return data.decode("utf-16", errors="ignore").encode()
+    return data
 
 
 def _read_feed(locator: str, config: PodcastSettings, sniff: bool) -> tuple[str, bytes]:
     """The feed's bytes and the base URL its relative links resolve against. With `sniff`, a
-    body whose first 4 KB hold no feed root element raises Decline (before reading the rest)."""
+    body whose first 4 KB hold no feed or OPML root element raises Decline (before reading the
+    rest)."""
     limit = int(config.max_feed_mb * 1024 * 1024)
     if not _is_remote(locator):
         path = _local_path(locator).absolute()
         with path.open("rb") as feed:
-            if sniff and not is_feed_start(feed.read(SNIFF_BYTES)):
-                raise Decline("not an RSS or Atom feed")
+            if sniff:
+                _sniffed(feed.read(SNIFF_BYTES))
         if path.stat().st_size > limit:
             raise MediaError(f"larger than podcast.max_feed_mb ({config.max_feed_mb:g} MiB)")
         return path.as_uri(), path.read_bytes()
@@ -211,17 +195,18 @@ def _read_feed(locator: str, config: PodcastSettings, sniff: bool) -> tuple[str,
         for chunk in response.iter_bytes():
             body += chunk
             if not sniffed and len(body) >= SNIFF_BYTES:
-                sniffed = _sniffed(body)
+                sniffed = _sniffed(bytes(body))
             if len(body) > limit:
                 raise MediaError(f"larger than podcast.max_feed_mb ({config.max_feed_mb:g} MiB)")
         if not sniffed:
-            _sniffed(body)
+            _sniffed(bytes(body))
         return str(response.url), bytes(body)
 
 
-def _sniffed(start: bytearray) -> bool:
-    if not is_feed_start(bytes(start[:SNIFF_BYTES])):
-        raise Decline("not an RSS or Atom feed")
+def _sniffed(data: bytes) -> bool:
+    start = _utf8(data[:SNIFF_BYTES])
+    if not is_feed_start(start) and not is_opml_start(start):
+        raise Decline(NOT_A_FEED)
     return True
 
 
@@ -243,17 +228,6 @@ def _local_path(locator: str) -> Path:
     if locator.startswith("file://"):
         return Path(unquote(urlsplit(locator).path))
     return Path(locator).expanduser()
-
-
-def _name_of(url: str) -> str:
-    return unquote(Path(urlsplit(url).path).stem) or url
-
-
-def _int(value: object) -> int:
-    try:
-        return max(0, int(str(value).strip()))
-    except ValueError:
-        return 0
 
 
 def _reason(exc: Exception) -> str:
