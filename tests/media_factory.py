@@ -882,3 +882,130 @@ if __name__ == "__main__":  # python tests/media_factory.py OUTDIR
     for label, p in made.items():
         print(f"{label:34s} {p.stat().st_size:>10,d}  {p.name}")
     print(f"{len(made)} files in {dt:.1f} s")
+
+
+# --------------------------------------------------------------------------------------
+# public: shots (what is seen)
+# --------------------------------------------------------------------------------------
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"  # Debian fonts-dejavu-core
+
+#: (seconds, colour, on-screen text or None) of each shot of :func:`shots_video`: 30 s, cuts
+#: at 6, 11, 18 and 22 s; shots 0, 2 and 4 show text, 1 and 3 are plain colour.
+SHOTS = (
+    (6.0, "0x1f3b73", "Quarterly sales figures"),
+    (5.0, "0x7a1f1f", None),
+    (7.0, "0x1f6b3a", "Welcome to the lecture"),
+    (4.0, "0x4a4a4a", None),
+    (8.0, "0x6b5a1f", "Thank you for watching"),
+)
+
+
+class ShotsVideo(NamedTuple):
+    """A video with known cuts. Unpacks as ``path, cuts, texts`` (``texts[i]``: shot i's text
+    or None)."""
+
+    path: Path
+    cuts: list[float]
+    texts: list[str | None]
+
+
+def shots_video(
+    directory: str | os.PathLike,
+    name: str,
+    *,
+    shots: Iterable[tuple[float, str, str | None]] = SHOTS,
+    size: str = "320x240",
+    fps: int = 25,
+    speech: str | None = DEMO_TEXT,
+) -> ShotsVideo:
+    """An mp4 (h264 + aac) of plain ``color`` shots cut hard into one another, the text of a
+    shot drawn on it with ``drawtext`` (DejaVu Sans), with ``speech`` (or silence) as audio.
+    The cuts are the shots' start times after the first."""
+    spec = list(shots)
+    out = _out(directory, name, "mp4")
+    seconds = sum(s for s, _, _ in spec)
+    args: list[str] = []
+    chains = []
+    for i, (length, colour, text) in enumerate(spec):
+        args += ["-f", "lavfi", "-i", f"color=c={colour}:s={size}:r={fps}:d={length}"]
+        draw = ""
+        if text:
+            escaped = text.replace("\\", "\\\\").replace("'", "\\'").replace(":", "\\:")
+            draw = (
+                f",drawtext=fontfile={FONT}:text='{escaped}':fontcolor=white:fontsize=h/12"
+                ":x=(w-text_w)/2:y=(h-text_h)/2"
+            )
+        chains.append(f"[{i}:v]setsar=1,format=yuv420p{draw}[v{i}]")
+    joined = "".join(f"[v{i}]" for i in range(len(spec)))
+    graph = ";".join([*chains, f"{joined}concat=n={len(spec)}:v=1:a=0[v]"])
+    pcm = _speech_samples(speech, DEFAULT_VOICE, DEFAULT_RATE, True) if speech else _silence(0)
+    n = round(seconds * SAMPLE_RATE)
+    pcm = np.concatenate([_silence(1.0), pcm, _silence(seconds)])[:n]
+    with tempfile.TemporaryDirectory(prefix="vtembed-shots-") as tmp:
+        wav = _write_wav(Path(tmp) / "audio.wav", pcm)
+        _ffmpeg(
+            *args,
+            "-i",
+            wav,
+            "-filter_complex",
+            graph,
+            "-map",
+            "[v]",
+            "-map",
+            f"{len(spec)}:a",
+            *_X264,
+            *_AAC,
+            "-t",
+            f"{seconds:.6f}",
+            "-map_metadata",
+            "-1",
+            "-f",
+            "mp4",
+            out,
+        )
+    cuts, at = [], 0.0
+    for length, _, _ in spec[:-1]:
+        at += length
+        cuts.append(round(at, 6))
+    return ShotsVideo(out, cuts, [text for _, _, text in spec])
+
+
+def cover_art_audio(
+    directory: str | os.PathLike,
+    name: str,
+    container: str = "mp3",
+    *,
+    text: str = DEMO_TEXT,
+) -> Path:
+    """Speech in an mp3 or m4a with an attached picture (a 300x300 JPEG cover), which ffprobe
+    lists as a video stream with ``disposition.attached_pic == 1``."""
+    if container not in ("mp3", "m4a"):
+        raise ValueError("cover art is written for mp3 and m4a")
+    c = _container(container)
+    out = _out(directory, name, c.ext)
+    with tempfile.TemporaryDirectory(prefix="vtembed-cover-") as tmp:
+        wav = _write_wav(
+            Path(tmp) / "audio.wav", _speech_samples(text, DEFAULT_VOICE, DEFAULT_RATE, True)
+        )
+        cover = Path(tmp) / "cover.jpg"
+        _ffmpeg("-f", "lavfi", "-i", "testsrc=s=300x300:d=1", "-frames:v", "1", cover)
+        tags = ["-id3v2_version", "3"] if container == "mp3" else []
+        _ffmpeg(
+            "-i", wav, "-i", cover, "-map", "0:a", "-map", "1:v", *c.acodec, "-c:v", "mjpeg",
+            "-disposition:v:0", "attached_pic", *tags, "-f", c.fmt, out,
+        )  # fmt: skip
+    pics = [s for s in probe(out)["streams"] if s.get("disposition", {}).get("attached_pic")]
+    if not pics:
+        raise RuntimeError(f"{out}: no attached picture")
+    return out
+
+
+def undecodable_video(directory: str | os.PathLike, name: str) -> Path:
+    """A :func:`shots_video` remuxed to mkv with every byte of its video packets damaged (the
+    ``noise`` bitstream filter): ffprobe still lists an h264 stream, no frame of it decodes."""
+    out = _out(directory, name, "mkv")
+    with tempfile.TemporaryDirectory(prefix="vtembed-bad-video-") as tmp:
+        good = shots_video(tmp, "good", speech=None).path
+        _ffmpeg("-i", good, "-map", "0", "-c", "copy", "-bsf:v", "noise=amount=1", out)
+    return out

@@ -13,7 +13,8 @@ __version__ = "0.1.0"
 
 _API = (
     "Check", "Hit", "PluginRow", "PrunePlan", "PruneResult", "RunSummary", "SearchResult",
-    "TranscribeResult", "Vtembed", "doctor", "ingest", "prune", "search", "transcribe",
+    "ShotsResult", "TranscribeResult", "Vtembed", "doctor", "ingest", "prune", "search", "shots",
+    "transcribe",
 )  # fmt: skip
 _ERRORS = ("VtembedError", "UsageError", "MediaError")
 __all__ = ["__version__", "hookimpl", *_API, *_ERRORS]

@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dotenv import dotenv_values
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -122,6 +130,27 @@ class ServeSettings(BaseModel):
     max_upload_mb: float = Field(50.0, gt=0)
 
 
+class FramesSettings(BaseModel):
+    """What is seen: shots cut at scene changes, a keyframe and a thumbnail for each."""
+
+    model_config = _STRICT
+
+    enabled: bool = True
+    scene_threshold: float = Field(0.2, gt=0, lt=1)
+    """ffmpeg's scene score (0..1) above which a frame starts a new shot; see vtembed.frames."""
+    min_shot_sec: float = Field(2.0, ge=0)
+    max_shot_sec: float = Field(60.0, gt=0)
+    thumbnail_width: int = Field(320, ge=16)
+    thumbnails_dir: str = ""
+    """Empty: the host decides (beside the sink's store)."""
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> FramesSettings:
+        if self.min_shot_sec > self.max_shot_sec:
+            raise ValueError("min_shot_sec must not exceed max_shot_sec")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VTEMBED_",
@@ -150,6 +179,7 @@ class Settings(BaseSettings):
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
     ray: RaySettings = Field(default_factory=RaySettings)
+    frames: FramesSettings = Field(default_factory=FramesSettings)
     models: dict[str, ModelOverride] = Field(default_factory=dict)
     """Overrides of the models embedders declare, and models they do not (`[models."NAME"]`)."""
 

@@ -21,6 +21,7 @@ from vtembed.api.checks import Check
 from vtembed.api.plugins import PluginRow
 from vtembed.api.pruning import PrunePlan, PruneResult
 from vtembed.api.searching import Hit, SearchResult
+from vtembed.api.shot_list import ShotsResult
 from vtembed.api.transcript import TranscribeResult
 from vtembed.progress import Reporter
 from vtembed.summary import RunSummary
@@ -33,12 +34,14 @@ __all__ = [
     "PruneResult",
     "RunSummary",
     "SearchResult",
+    "ShotsResult",
     "TranscribeResult",
     "Vtembed",
     "doctor",
     "ingest",
     "prune",
     "search",
+    "shots",
     "transcribe",
 ]
 
@@ -77,6 +80,18 @@ def transcribe(
 ) -> TranscribeResult:
     """One file's timestamped transcript; see `Vtembed.transcribe`."""
     return Vtembed(config=config, plugins=plugins).transcribe(file, **settings)
+
+
+def shots(
+    file: Path | str,
+    *,
+    keyframes: Path | str | None = None,
+    config: Config = None,
+    plugins: Sequence[str] = (),
+    **settings: Any,
+) -> ShotsResult:
+    """One file's shots and keyframe times; see `Vtembed.shots`."""
+    return Vtembed(config=config, plugins=plugins).shots(file, keyframes=keyframes, **settings)
 
 
 def prune(

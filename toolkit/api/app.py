@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from vtembed.api.plugins import PluginRow
     from vtembed.api.pruning import PrunePlan, PruneResult
     from vtembed.api.searching import SearchResult
+    from vtembed.api.shot_list import ShotsResult
     from vtembed.api.transcript import TranscribeResult
     from vtembed.progress import Reporter
     from vtembed.summary import RunSummary
@@ -87,6 +88,16 @@ class Vtembed:
         from vtembed.api.transcript import transcribe
 
         return transcribe(Path(file), self.settings(**settings))
+
+    def shots(
+        self, file: Path | str, *, keyframes: Path | str | None = None, **settings: Any
+    ) -> ShotsResult:
+        """The shots of one file, cut at scene changes, with their keyframe times; with
+        `keyframes=DIR`, each shot's keyframe and thumbnail JPEGs are written there."""
+        from vtembed.api.shot_list import shots
+
+        folder = Path(keyframes) if keyframes is not None else None
+        return shots(Path(file), self.settings(**settings), keyframes_dir=folder)
 
     def prune(
         self,

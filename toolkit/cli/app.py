@@ -17,7 +17,16 @@ import typer
 from typer.main import get_command
 
 from vtembed.api.app import Vtembed
-from vtembed.cli import doctor, ingest, plugins_cmd, prune, search, serve, transcribe_cmd
+from vtembed.cli import (
+    doctor,
+    ingest,
+    plugins_cmd,
+    prune,
+    search,
+    serve,
+    shots_cmd,
+    transcribe_cmd,
+)
 from vtembed.cli.main import INTERRUPTED
 from vtembed.errors import VtembedError
 from vtembed.plugin_manager import VtembedPluginManager, build_manager
@@ -61,6 +70,7 @@ def build_app(pm: VtembedPluginManager) -> typer.Typer:
     sections = registry.settings_sections()  # their keys become flags of these commands
     ingest.register(app, sections)
     transcribe_cmd.register(app)
+    shots_cmd.register(app)
     plugins_cmd.register(app)
     doctor.register(app, sections)
     serve.register(app)
