@@ -15,11 +15,13 @@ from tests import media_factory as mf
 from tests.conftest import records
 from tests.http_media_server import MediaServer, Route
 from vtembed.discovery import discover
+from vtembed.manifest import ManifestRow
 from vtembed.media import probe
 from vtembed.models import stable_id
 from vtembed.plugin_manager import build_manager
 from vtembed.plugins.sources.podcast import PodcastSource
 from vtembed.plugins.sources.podcast_episodes import parse_duration
+from vtembed.prune_plan import look, plan
 from vtembed.registry import Registry, build_registry
 from vtembed.settings import load_settings
 from vtembed.source import Failed, Skipped
@@ -330,3 +332,28 @@ def test_xml_that_is_no_feed_is_one_failure_and_a_shared_guid_one_line(
     assert [i.title for i in found] == ["Newest post"] and failed == []
     lines = [r.getMessage() for r in caplog.records if "guid" in r.getMessage()]
     assert lines == [f'feed {feed}: 2 episodes share guid same; kept the first ("Newest post")']
+
+
+def test_prune_of_an_opml_list_keeps_all_while_a_feed_is_down_and_drops_unlisted_feeds(
+    episodes: dict[str, bytes], server: MediaServer
+) -> None:
+    """The episodes of a list are covered by the list (the origin discovery gives them): a
+    listed feed that is down keeps everything; a feed taken out of the list is gone."""
+    feed = server.add("/podcast/feed.xml", Route(rss(server, episodes), content_type=RSS_TYPE))
+    own = atom(server).replace(b"/media/ep1.mp3", b"/media/atom.mp3")  # no URI shared
+    atom_feed = server.add("/atom", Route(own, content_type="application/atom+xml"))
+    listed = server.add("/subs.opml", Route(opml(feed, atom_feed), OPML_TYPE))
+    items, _ = _discover(listed)
+    rows = [ManifestRow(i.id, i.uri, i.origin, "done", 1) for i in items]
+    assert len(rows) == 4
+    registry = build_registry(build_manager())
+    settings = load_settings(None, None, registry.settings_sections())
+
+    server.add("/atom", Route(status=503))
+    down = look(listed, rows, registry, settings)
+    assert f"{atom_feed}: cannot read the feed: HTTP 503" in down.failed
+    assert plan([down]).gone == []
+
+    server.add("/subs.opml", Route(opml(feed), OPML_TYPE))
+    unlisted = plan([look(listed, rows, registry, settings)])
+    assert [row.uri for row in unlisted.gone] == [server.url("/media/atom.mp3")]
