@@ -17,6 +17,9 @@ scrolling text), 2 cores:
     PyAV decode, 160x90 grey mean diff       40.4 s (15x real time)  17/17 cuts exact, 0 false
     (ffmpeg decoding alone                   24.7 s: the measure costs little beside it)
 
+Run again back to back on the same machine under other load (load average 4): ffmpeg RGB
+31.1 s, PyAV 37.4 s, ffmpeg decoding alone 20.8 s.
+
 Decoding is nearly the whole cost; ffmpeg does it with its own threads and no frame crosses into
 Python (31 MiB peak here against PyAV's 75 MiB), and it is already required (PySceneDetect would
 add OpenCV for the same decode). RGB rather than the stream's YUV: on YUV the score is mostly
