@@ -292,19 +292,6 @@ def test_opml_episodes_keep_their_feed_as_origin(
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="host: vtembed.discovery.walk sets origin to the locator given, over the source's",
-)
-def test_opml_episodes_keep_their_feed_as_origin_through_discovery(
-    episodes: dict[str, bytes], server: MediaServer
-) -> None:
-    feed = server.add("/podcast/feed.xml", Route(rss(server, episodes), content_type=RSS_TYPE))
-    listed = server.add("/subs.opml", Route(opml(feed), OPML_TYPE))
-    items, _ = _discover(listed)
-    assert items and {i.origin for i in items} == {feed}
-
-
 def test_xml_that_is_no_feed_is_one_failure_and_a_shared_guid_one_line(
     tmp_path: Path, server: MediaServer, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -8,7 +8,6 @@ the root callback. Errors a user can fix print one line; exit codes: 0 ok, 1 som
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +19,7 @@ from vtembed.api.app import Vtembed
 from vtembed.cli import (
     doctor,
     ingest,
+    log_lines,
     plugins_cmd,
     prune,
     search,
@@ -63,7 +63,7 @@ def build_app(pm: VtembedPluginManager) -> typer.Typer:
         ] = None,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
     ) -> None:
-        logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING)
+        log_lines.configure(verbose)
         vt.config = config
         ctx.obj = vt
 
