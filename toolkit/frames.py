@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import ffmpeg
 
 from vtembed.errors import MediaError
-from vtembed.media import _drain, _last_line  # the same stderr handling as audio decoding
+from vtembed.media import drain_stderr, last_stderr_line
 
 DETECT_WIDTH = 160
 """Frames are scored at this width: enough for a cut, and cheap beside decoding."""
@@ -87,7 +87,7 @@ def video_stream(path: str) -> VideoStream | None:
     try:
         info = ffmpeg.probe(path)
     except ffmpeg.Error as exc:
-        raise MediaError(f"not readable as media ({_last_line(exc.stderr)})") from None
+        raise MediaError(f"not readable as media ({last_stderr_line(exc.stderr)})") from None
     videos = [s for s in info.get("streams", []) if s.get("codec_type") == "video"]
     for n, stream in enumerate(videos):
         if stream.get("disposition", {}).get("attached_pic"):
@@ -126,7 +126,7 @@ def scene_cuts(stream: VideoStream, threshold: float, result: DetectResult) -> I
         .run_async(pipe_stdout=True, pipe_stderr=True)
     )
     errors: deque[str] = deque(maxlen=20)
-    drain = threading.Thread(target=_drain, args=(process.stderr, errors), daemon=True)
+    drain = threading.Thread(target=drain_stderr, args=(process.stderr, errors), daemon=True)
     drain.start()
     time = 0.0
     try:

@@ -16,7 +16,7 @@ import ffmpeg
 
 from vtembed.errors import MediaError
 from vtembed.frames import Shot, VideoStream
-from vtembed.media import _last_line
+from vtembed.media import last_stderr_line
 
 MAX_SIDE = 1280
 """Longest side of a keyframe JPEG: more than OCR or a 224-px CLIP needs, far below 4K."""
@@ -64,9 +64,9 @@ def extract_keyframe(
             .run(capture_stdout=True, capture_stderr=True, overwrite_output=True)
         )
     except ffmpeg.Error as exc:
-        raise MediaError(
-            f"cannot extract the keyframe at {shot.keyframe_sec:.2f} s ({_last_line(exc.stderr)})"
-        ) from None
+        why = last_stderr_line(exc.stderr)
+        at = f"{shot.keyframe_sec:.2f} s"
+        raise MediaError(f"cannot extract the keyframe at {at} ({why})") from None
     if not image.exists() or not thumbnail.exists():
         raise MediaError(f"no picture at {shot.keyframe_sec:.2f} s")
     return Keyframe(shot, image, thumbnail)

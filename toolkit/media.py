@@ -33,7 +33,7 @@ def probe(path: str) -> MediaInfo:
     try:
         info = ffmpeg.probe(path)
     except ffmpeg.Error as exc:
-        raise MediaError(f"not readable as media ({_last_line(exc.stderr)})") from None
+        raise MediaError(f"not readable as media ({last_stderr_line(exc.stderr)})") from None
     audio = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
     if not audio:
         raise MediaError("has no audio stream")
@@ -98,7 +98,7 @@ def pcm_windows(
         .run_async(pipe_stdout=True, pipe_stderr=True)
     )
     errors: deque[str] = deque(maxlen=5)
-    drain = threading.Thread(target=_drain, args=(process.stderr, errors), daemon=True)
+    drain = threading.Thread(target=drain_stderr, args=(process.stderr, errors), daemon=True)
     drain.start()
     target = max(int(window_sec * SAMPLE_RATE), 2 * int(search_sec * SAMPLE_RATE))
     pending: list[np.ndarray] = []
@@ -148,7 +148,7 @@ def encode_segment(path: str, audio_stream: int, start_sec: float, end_sec: floa
             )
         except ffmpeg.Error as exc:
             raise MediaError(
-                f"cannot cut audio {start_sec:.1f}-{end_sec:.1f} s ({_last_line(exc.stderr)})"
+                f"cannot cut audio {start_sec:.1f}-{end_sec:.1f} s ({last_stderr_line(exc.stderr)})"
             ) from None
         return out.read_bytes()
 
@@ -194,13 +194,16 @@ def _quiet_cut(buffer: np.ndarray, target: int, search: int) -> int:
     return lo + int(np.argmin(energy)) * _FRAME + _FRAME // 2
 
 
-def _drain(stream: IO[bytes], errors: deque[str]) -> None:
+def drain_stderr(stream: IO[bytes], errors: deque[str]) -> None:
+    """Read an ffmpeg's stderr as it comes (a full pipe would stall it), keeping the last lines
+    in `errors` for the message if it fails. Shared by every ffmpeg process vtembed runs."""
     for raw in iter(stream.readline, b""):
         line = raw.decode("utf-8", "replace").strip()
         if line:
             errors.append(line)
 
 
-def _last_line(stderr: bytes | None) -> str:
+def last_stderr_line(stderr: bytes | None) -> str:
+    """ffmpeg's or ffprobe's reason for failing: its last non-empty stderr line."""
     lines = [ln for ln in (stderr or b"").decode("utf-8", "replace").splitlines() if ln.strip()]
     return lines[-1].strip() if lines else "ffprobe failed"
