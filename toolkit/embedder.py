@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 from vtembed import token_counters
 from vtembed.errors import UsageError
-from vtembed.models import AudioSegment, TextChunk
+from vtembed.models import AudioSegment, ImageFrame, TextChunk
 
 if TYPE_CHECKING:
     from vtembed.settings import ModelSpec, PluginSection, Settings
     from vtembed.token_counters import TokenCounter
 
-Embeddable = TextChunk | AudioSegment
+Embeddable = TextChunk | AudioSegment | ImageFrame
 
 
 class Embedder(ABC):
@@ -35,6 +35,9 @@ class Embedder(ABC):
     batch_size: ClassVar[int] = 32
     audio_embedded_from: ClassVar[str | None] = None
     """"transcript" when audio vectors are computed from the segment's transcript, not its sound."""
+    image_input: ClassVar[str | None] = None
+    """How the embedder takes a shot's keyframe: None (it does not; no frames are cut for it) or
+    "ocr" (the host reads the picture's text first and the embedder embeds that text)."""
     settings_section: ClassVar[PluginSection | None] = None
     """The plugin's own settings table, if it has one (`[name]` in TOML, `--name-key` flags)."""
 
@@ -140,8 +143,9 @@ class Embedder(ABC):
         return f"embedder {self.name}: model {self.model_name} ({self.dim} dims)"
 
     def wants(self, item: Embeddable) -> bool:
-        """Whether this embedder makes a vector for the item (a text-only one skips silence)."""
-        return True
+        """Whether this embedder makes a vector for the item (a text-only one skips silence, and
+        one without `image_input` every picture)."""
+        return not isinstance(item, ImageFrame) or self.image_input is not None
 
     def uploads_audio(self, media_uri: str) -> bool:
         """Whether the embedder sends the sound of this item's segments itself. Then the

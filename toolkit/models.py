@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-Modality = Literal["text", "audio"]
+Modality = Literal["text", "audio", "image"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,21 @@ class TextChunk:
     start_sec: float
     end_sec: float
     tokens: int
+
+
+@dataclass(frozen=True)
+class ImageFrame:
+    """A shot's keyframe, standing for the shot's span [start, end) in absolute seconds.
+
+    `text` is what OCR read in the picture, for an embedder that embeds a picture by its text
+    (`Embedder.image_input == "ocr"`); the files are the keyframe and its thumbnail, JPEG."""
+
+    index: int
+    start_sec: float
+    end_sec: float
+    image_path: str
+    thumbnail_path: str
+    text: str = ""
 
 
 @dataclass(frozen=True)

@@ -15,19 +15,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from threading import Event
 
 import numpy as np
 
 from vtembed.embedder import Embeddable, Embedder
 from vtembed.errors import MediaError, Stopped
+from vtembed.frame_inputs import keyframe_inputs
 from vtembed.hits import time_range
 from vtembed.media import DecodeResult, pcm_windows, probe
 from vtembed.models import (
     AudioSegment,
     EmbeddingRecord,
+    ImageFrame,
     MediaInfo,
     MediaItem,
+    Modality,
     TextChunk,
     Transcript,
     record_id,
@@ -97,6 +101,8 @@ class Stages:
     embedder: Embedder
     store: Store
     reporter: Reporter
+    frames_root: Path | None = None
+    """Where keyframes go (the store's frames folder, a dry run's throwaway one); None: none."""
 
     def stream(self, item: MediaItem, stop: Event | None = None) -> Iterator[Part | Ended]:
         """Open, decode (a window ahead, in a thread), transcribe and plan one item, yielding its
@@ -126,6 +132,7 @@ class Stages:
         rest = planner.finish(decoded.duration_sec)
         if rest:
             yield Part(item, tuple(rest), info.duration_sec)
+        yield from self.pictures(item, info)
         yield Ended(item, decoded.duration_sec)
 
     def at_once(self, item: MediaItem) -> Iterator[Part | Ended]:
@@ -137,7 +144,14 @@ class Stages:
         """A transcript's plan as one `Part`, then `Ended`."""
         planned = self.plan(done)
         yield Part(done.item, planned.inputs, done.info.duration_sec)
+        yield from self.pictures(done.item, done.info)
         yield Ended(done.item, planned.duration_sec)
+
+    def pictures(self, item: MediaItem, info: MediaInfo) -> Iterator[Part]:
+        """The item's keyframes, one `Part` each, after its sound (see `vtembed.frame_inputs`)."""
+        found = keyframe_inputs(item, info, self.settings.frames, self.embedder, self.frames_root)
+        for frame in found:
+            yield Part(item, (frame,), info.duration_sec)
 
     def transcribe(self, item: MediaItem) -> Transcribed:
         info = self._open(item)
@@ -203,8 +217,7 @@ def build_records(
     counter = embedder.token_counter()
     records = []
     for source, vector in zip(planned.inputs, vectors, strict=True):
-        audio = isinstance(source, AudioSegment)
-        modality = "audio" if audio else "text"
+        modality = modality_of(source)
         tokens = source.tokens if isinstance(source, TextChunk) else counter.count(source.text)
         records.append(
             EmbeddingRecord(
@@ -225,10 +238,22 @@ def build_records(
                 model_name=embedder.model_name,
                 dim=embedder.dim,
                 embedding=vector,
-                embedded_from=embedder.audio_embedded_from if audio else None,
+                embedded_from=_embedded_from(modality, embedder),
             )
         )
     return records
+
+
+def modality_of(source: Embeddable) -> Modality:
+    if isinstance(source, AudioSegment):
+        return "audio"
+    return "image" if isinstance(source, ImageFrame) else "text"
+
+
+def _embedded_from(modality: Modality, embedder: Embedder) -> str | None:
+    if modality == "audio":
+        return embedder.audio_embedded_from
+    return embedder.image_input if modality == "image" else None
 
 
 def refuse_non_finite(planned: Planned, vectors: list[list[float]], embedder: Embedder) -> None:
@@ -241,7 +266,9 @@ def refuse_non_finite(planned: Planned, vectors: list[list[float]], embedder: Em
     if finite.all():
         return
     source = planned.inputs[int(np.argmin(finite))]
-    kind = "audio segment" if isinstance(source, AudioSegment) else "text chunk"
+    kind = {"audio": "audio segment", "image": "keyframe", "text": "text chunk"}[
+        modality_of(source)
+    ]
     raise MediaError(
         f"embedder {embedder.name} returned NaN or infinity for the {kind} at "
         f"{time_range(source.start_sec, source.end_sec)}"

@@ -38,6 +38,12 @@ def state_location(
     return Path(cache) / "stores" / f"{sink_cls.scheme}-{digest}{STATE_SUFFIX}"
 
 
+def frames_location(state_path: Path) -> Path:
+    """The folder of the store's keyframes and thumbnails (`PATH.frames/MEDIA_ID/`), beside its
+    manifest, so copying or deleting a store takes them along."""
+    return state_path.with_name(state_path.name.removesuffix(STATE_SUFFIX) + ".frames")
+
+
 def lock_location(state_path: Path) -> Path:
     return state_path.with_name(state_path.name.removesuffix(STATE_SUFFIX) + LOCK_SUFFIX)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vtembed.models import AudioSegment, TextChunk
+from vtembed.models import AudioSegment, ImageFrame, TextChunk
 
 
 @dataclass
@@ -65,8 +65,9 @@ class RunSummary:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
 
-    def count_requests(self, inputs: Sequence[TextChunk | AudioSegment]) -> None:
-        """Tally what goes to the embedder: one request per text chunk or audio segment."""
+    def count_requests(self, inputs: Sequence[TextChunk | AudioSegment | ImageFrame]) -> None:
+        """Tally what goes to the embedder: one request per text chunk, audio segment or
+        keyframe (an OCR'd keyframe is text to the embedder, and counted as text)."""
         for item in inputs:
             if isinstance(item, AudioSegment):
                 self.audio_requests += 1

@@ -15,7 +15,7 @@ from typing import ClassVar
 from vtembed import hookimpl
 from vtembed.embedder import Embeddable, Embedder
 from vtembed.errors import UsageError
-from vtembed.models import AudioSegment
+from vtembed.models import TextChunk
 from vtembed.plugins.embedders import minilm
 from vtembed.settings import ModelSpec, Settings
 
@@ -31,6 +31,8 @@ class LocalEmbedder(Embedder):
         )
     }
     audio_embedded_from: ClassVar[str | None] = "transcript"
+    image_input: ClassVar[str | None] = "ocr"
+    """No CLIP weights ship in a package we can install: a picture is embedded by its text."""
 
     def __init__(self, settings: Settings, model_name: str | None = None) -> None:
         super().__init__(settings, model_name)
@@ -69,7 +71,8 @@ class LocalEmbedder(Embedder):
         return [row.tolist() for row in vectors]
 
     def wants(self, item: Embeddable) -> bool:
-        return not isinstance(item, AudioSegment) or bool(item.text.strip())
+        """Only what has words: a wordless audio segment or picture gives no record."""
+        return isinstance(item, TextChunk) or bool(item.text.strip())
 
 
 @hookimpl

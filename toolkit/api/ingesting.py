@@ -11,6 +11,8 @@ run never does).
 from __future__ import annotations
 
 import contextlib
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vtembed import __version__, dry_run
@@ -67,6 +69,7 @@ def ingest(
                 embedder=the_embedder,
                 store=store,
                 reporter=reporter,
+                frames_root=_frames_root(closing, store, settings),
             )
             executor.run(todo, stages, summary)
     summary.sink = store.describe()
@@ -96,6 +99,14 @@ def open_store(
         store = Store.open(sink_cls, target, model_name=model_name, dim=dim, settings=settings)
     closing.callback(store.close)
     return store
+
+
+def _frames_root(closing: contextlib.ExitStack, store: Store, settings: Settings) -> Path | None:
+    """`[frames] thumbnails_dir`, else the store's frames folder; a dry run's go to a folder
+    removed at its end, since a dry run leaves the store as it was."""
+    if settings.dry_run:
+        return Path(closing.enter_context(tempfile.TemporaryDirectory(prefix="vtembed-dry-")))
+    return store.frames_root(settings)
 
 
 def _report_found(reporter: Reporter, found: Discovery, summary: RunSummary) -> None:

@@ -12,6 +12,7 @@ lists nothing holds no records; one that declares neither is opened as for a rea
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,5 +166,8 @@ def _prune(
         # gone, which resume already treats as not done.
         result.removed_records += store.sink.delete_media(row.media_id)
         store.manifest.forget(row.media_id)
+        frames = store.frames_root(settings)
+        if frames is not None:  # the item's keyframes and thumbnails go with its records
+            shutil.rmtree(frames / row.media_id, ignore_errors=True)
         result.removed_items += 1
     return result

@@ -17,7 +17,7 @@ from vtembed.settings import Settings
 if TYPE_CHECKING:
     from vtembed.api.app import Vtembed
 
-MODALITIES = ("text", "audio", "all")
+MODALITIES = ("text", "audio", "image", "all")
 
 
 @dataclass(frozen=True)

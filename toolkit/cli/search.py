@@ -18,6 +18,7 @@ from vtembed.settings import PluginSection
 class Modality(StrEnum):
     text = "text"
     audio = "audio"
+    image = "image"
     all = "all"
 
 
@@ -36,7 +37,7 @@ def search(
     ] = None,
     k: Annotated[int, typer.Option("-k", "--top", min=1, help="How many hits.")] = 10,
     modality: Annotated[
-        Modality, typer.Option(help="Only text chunks, only audio segments, or all.")
+        Modality, typer.Option(help="Only text chunks, audio segments, shots' keyframes, or all.")
     ] = Modality.all,
     media: Annotated[
         str | None,
