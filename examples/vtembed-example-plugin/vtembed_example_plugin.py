@@ -7,7 +7,7 @@ and a `vtembed csv-count PATH` command.
 from __future__ import annotations
 
 import csv
-import sqlite3
+import os
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
@@ -22,7 +22,11 @@ FIELDS = ["id", "media_id", "uri", "modality", "start_sec", "end_sec", "text"]
 
 
 class CsvSink(Sink):
-    """Rows in a CSV file; a small SQLite index of ids makes a rewrite of a record a no-op.
+    """Rows in a CSV file, and nothing else: the file is the only truth.
+
+    The ids it holds are read from the file when it opens (an index in memory), so a run killed
+    between writing rows and noting them cannot leave the two disagreeing, and rows a killed
+    run left half-written (a torn last line) or twice are dropped at the next open.
 
     Storage only: the host takes the lock, keeps the resume manifest beside the file (it asks
     `local_path`), refuses to mix models, and never gives one id twice in a batch. It stores no
@@ -38,16 +42,19 @@ class CsvSink(Sink):
         super().__init__(target, model_name=model_name, dim=dim, settings=settings)
         self.path = Path(target)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.index = sqlite3.connect(self.path.with_suffix(".index.sqlite"), isolation_level=None)
-        self.index.execute("CREATE TABLE IF NOT EXISTS ids (id TEXT PRIMARY KEY, media_id TEXT)")
+        if _torn(self.path):  # a kill cut the last row short: it was never complete
+            data = self.path.read_bytes()
+            self.path.write_bytes(data[: data.rfind(b"\n") + 1])
+        rows = _read(self.path)
+        self.ids: dict[str, str] = {row[0]: row[1] for row in rows}  # record id -> media id
+        if len(rows) != len(self.ids):
+            _rewrite(self.path, list({row[0]: row for row in rows}.values()))
 
     @classmethod
     def media_counts(cls, target: str, settings=None) -> dict[str, int]:
-        path = Path(target)
         counts: dict[str, int] = {}
-        if path.exists():
-            for row in csv.reader(path.open(encoding="utf-8")):
-                counts[row[1]] = counts.get(row[1], 0) + 1
+        for media_id in {row[0]: row[1] for row in _read(Path(target))}.values():
+            counts[media_id] = counts.get(media_id, 0) + 1
         return counts
 
     @classmethod
@@ -55,44 +62,53 @@ class CsvSink(Sink):
         return Path(target)
 
     def write(self, records: Sequence[EmbeddingRecord]) -> int:
-        new = [r for r in records if not self._has(r.id)]
+        new = [r for r in records if r.id not in self.ids]
+        rows = [
+            [r.id, r.media["id"], r.media["uri"], r.modality, r.start_sec, r.end_sec, r.text]
+            for r in new
+        ]
         with open(self.path, "a", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            for r in new:
-                writer.writerow(
-                    [
-                        r.id,
-                        r.media["id"],
-                        r.media["uri"],
-                        r.modality,
-                        r.start_sec,
-                        r.end_sec,
-                        r.text,
-                    ]
-                )
-        self.index.executemany(
-            "INSERT INTO ids VALUES (?, ?)", [(r.id, r.media["id"]) for r in new]
-        )
+            csv.writer(f).writerows(rows)
+            f.flush()
+            os.fsync(f.fileno())
+        self.ids.update((r.id, r.media["id"]) for r in new)
         return len(new)
 
     def delete_media(self, media_id: str, keep: Collection[str] = ()) -> int:
-        rows = list(csv.reader(self.path.open(encoding="utf-8"))) if self.path.exists() else []
+        rows = _read(self.path)
         kept = [row for row in rows if row[1] != media_id or row[0] in keep]
-        with open(self.path, "w", newline="", encoding="utf-8") as f:
-            csv.writer(f).writerows(kept)
-        gone = [row[0] for row in rows if row[1] == media_id and row[0] not in keep]
-        self.index.executemany("DELETE FROM ids WHERE id = ?", [(i,) for i in gone])
-        return len(gone)
+        _rewrite(self.path, kept)
+        self.ids = {row[0]: row[1] for row in kept}
+        return len(rows) - len(kept)
 
     def count(self, media_id: str) -> int:
-        query = "SELECT COUNT(*) FROM ids WHERE media_id = ?"
-        return int(self.index.execute(query, (media_id,)).fetchone()[0])
+        return sum(1 for owner in self.ids.values() if owner == media_id)
 
-    def _has(self, record_id: str) -> bool:
-        return (
-            self.index.execute("SELECT 1 FROM ids WHERE id = ?", (record_id,)).fetchone()
-            is not None
-        )
+
+def _read(path: Path) -> list[list[str]]:
+    """The file's complete rows (a row a kill cut short has fewer fields, and is left out)."""
+    if not path.exists():
+        return []
+    with path.open(newline="", encoding="utf-8") as f:
+        return [row for row in csv.reader(f) if len(row) == len(FIELDS)]
+
+
+def _torn(path: Path) -> bool:
+    if not path.exists() or path.stat().st_size == 0:
+        return False
+    with path.open("rb") as f:
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) != b"\n"
+
+
+def _rewrite(path: Path, rows: list[list[str]]) -> None:
+    """Replace the file at once (a kill leaves the old one or the new one, never half)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 @hookimpl

@@ -200,3 +200,21 @@ def test_a_remote_stores_files_are_in_the_cache_named_without_credentials(
     assert plain.name.startswith("milvus-") and plain.name.endswith(".state.sqlite")
     lite = state_location(MilvusSink, str(tmp_path / "a.db"), settings)
     assert lite == tmp_path / "a.db.state.sqlite"
+
+
+def test_the_example_csv_sink_recovers_what_a_kill_leaves(
+    tmp_path: Path, example_plugin: ModuleType
+) -> None:
+    """A kill after rows were appended (the old SQLite index never heard of them, so a rerun
+    appended them again), or in the middle of a row: the file is the truth, read at open."""
+    csv_sink: type[Sink] = example_plugin.CsvSink
+    target = tmp_path / "rows.csv"
+    row = 'r1,a,file:///a,text,0.0,1.0,"hello, world"\r\n'
+    target.write_text(row + row + 'r2,a,file:///a,text,1.0,2.0,"cut sh', encoding="utf-8")
+    sink = csv_sink(str(target), model_name=MODEL, dim=DIM)
+    try:
+        assert sink.count("a") == 1
+        assert target.read_bytes() == row.encode()
+        assert csv_sink.media_counts(str(target)) == {"a": 1}
+    finally:
+        sink.close()
