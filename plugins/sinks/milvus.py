@@ -37,7 +37,6 @@ from vtembed.sink import Sink, local_store_path
 
 BATCH = 1000  # rows per upsert and ids per `id in [...]` look-up
 MAX_TOP_K = 16384  # Milvus refuses a larger limit
-MAX_QUERY_ROWS = 16384  # nor a query returning more
 SIDECARS = {".state.sqlite": "resume state", ".lock": "lock file"}
 """What the sink keeps beside a Lite database PATH.db: `PATH.db.state.sqlite`, `PATH.db.lock`."""
 LITE_IVF_LISTS = 128
@@ -328,16 +327,10 @@ class MilvusSink(Sink):
         if not self.exists:
             return set()
         self._settle()
-        with milvus_connect.calling(self.where, "reading ids"):
-            rows = self.client.query(
-                self.collection,
-                filter=_of(media_id),
-                output_fields=["id"],
-                limit=MAX_QUERY_ROWS,
-                consistency_level=self.config.consistency,
-                timeout=self.timeout,
-            )
-        return {row["id"] for row in rows}
+        return schema.ids(
+            self.client, self.where, self.collection, _of(media_id), limit=schema.MAX_QUERY_ROWS,
+            consistency=self.config.consistency, timeout=self.timeout,
+        )  # fmt: skip
 
     def _writable(self) -> None:
         if not self.writer:

@@ -150,6 +150,33 @@ def count(
     return int(rows[0]["count(*)"]) if rows else 0
 
 
+MAX_QUERY_ROWS = 16384
+"""Milvus refuses a query that would return more rows."""
+
+
+def ids(
+    client: Any,
+    where: Where,
+    name: str,
+    expr: str,
+    *,
+    limit: int,
+    consistency: str,
+    timeout: float | None = None,
+) -> set[str]:
+    """The ids of the rows matching expr, at most `limit` of them."""
+    with calling(where, "reading ids"):
+        rows = client.query(
+            name,
+            filter=expr,
+            output_fields=["id"],
+            limit=limit,
+            consistency_level=consistency,
+            timeout=timeout,
+        )
+    return {row["id"] for row in rows}
+
+
 def with_placeholders(row: dict[str, Any]) -> dict[str, Any]:
     """The row for a collection without nullable fields: None as "" or NaN."""
     for name in NULLABLE:

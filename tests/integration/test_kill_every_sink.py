@@ -52,7 +52,8 @@ def _lancedb_ids(target: Path) -> list[str]:
 
 
 def _milvus_ids(target: Path) -> list[str]:
-    from vtembed.plugins.sinks.milvus import MAX_QUERY_ROWS, MilvusSink
+    from vtembed.plugins.sinks.milvus import MilvusSink
+    from vtembed.plugins.sinks.milvus_schema import MAX_QUERY_ROWS
 
     handle = MilvusSink.open_for_search(str(target), model_name=MODEL, dim=DIM)
     try:

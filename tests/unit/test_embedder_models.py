@@ -23,12 +23,7 @@ from vtembed.token_counters import TokenCounter, WordCounter
 V1 = "twelvelabs-embed-v1"
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for key in list(__import__("os").environ):
-        if key.startswith("VTEMBED_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 class ThirdParty(Embedder):

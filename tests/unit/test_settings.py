@@ -15,12 +15,7 @@ from vtembed.settings import Settings, default_cache_dir, default_toml, load_set
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for key in list(__import__("os").environ):
-        if key.startswith("VTEMBED_"):
-            monkeypatch.delenv(key)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 def _as_toml_values(value: object) -> object:
