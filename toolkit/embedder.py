@@ -36,8 +36,10 @@ class Embedder(ABC):
     audio_embedded_from: ClassVar[str | None] = None
     """"transcript" when audio vectors are computed from the segment's transcript, not its sound."""
     image_input: ClassVar[str | None] = None
-    """How the embedder takes a shot's keyframe: None (it does not; no frames are cut for it) or
-    "ocr" (the host reads the picture's text first and the embedder embeds that text)."""
+    """How the embedder takes a shot's keyframe: None (it does not; no frames are cut for it),
+    "ocr" (the host reads the picture's text first and the embedder embeds that text) or "file"
+    (the embedder reads the picture itself: `ImageFrame.image_path`, a JPEG, as CLIP or Marengo
+    do; its records have no text)."""
     settings_section: ClassVar[PluginSection | None] = None
     """The plugin's own settings table, if it has one (`[name]` in TOML, `--name-key` flags)."""
 
@@ -134,7 +136,9 @@ class Embedder(ABC):
         """A line to show when another embedder runs (say, a key is set but unused)."""
         return None
 
-    def estimate_cost(self, text_requests: int, audio_seconds: float) -> str | None:
+    def estimate_cost(
+        self, text_requests: int, audio_seconds: float, image_requests: int = 0
+    ) -> str | None:
         """For `--dry-run`: what sending this much would cost, if the embedder knows prices."""
         return None
 

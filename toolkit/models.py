@@ -118,7 +118,8 @@ class ImageFrame:
     """A shot's keyframe, standing for the shot's span [start, end) in absolute seconds.
 
     `text` is what OCR read in the picture, for an embedder that embeds a picture by its text
-    (`Embedder.image_input == "ocr"`); the files are the keyframe and its thumbnail, JPEG."""
+    (`Embedder.image_input == "ocr"`), else empty; the files are the keyframe (what an embedder
+    with `image_input == "file"` reads) and its thumbnail, JPEG."""
 
     index: int
     start_sec: float

@@ -253,7 +253,7 @@ def modality_of(source: Embeddable) -> Modality:
 def _embedded_from(modality: Modality, embedder: Embedder) -> str | None:
     if modality == "audio":
         return embedder.audio_embedded_from
-    return embedder.image_input if modality == "image" else None
+    return "ocr" if modality == "image" and embedder.image_input == "ocr" else None
 
 
 def refuse_non_finite(planned: Planned, vectors: list[list[float]], embedder: Embedder) -> None:

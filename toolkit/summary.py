@@ -26,6 +26,7 @@ class RunSummary:
     text_requests: int = 0
     audio_requests: int = 0
     audio_request_seconds: float = 0.0
+    image_requests: int = 0
     sink: str = ""
     """The store written, as its sink describes itself (credentials hidden)."""
     dry_run: bool = False
@@ -58,6 +59,7 @@ class RunSummary:
                 "text": self.text_requests,
                 "audio": self.audio_requests,
                 "audio_seconds": round(self.audio_request_seconds, 3),
+                "image": self.image_requests,
             },
         }
 
@@ -67,21 +69,28 @@ class RunSummary:
 
     def count_requests(self, inputs: Sequence[TextChunk | AudioSegment | ImageFrame]) -> None:
         """Tally what goes to the embedder: one request per text chunk, audio segment or
-        keyframe (an OCR'd keyframe is text to the embedder, and counted as text)."""
+        keyframe. An OCR'd keyframe (one with text) is text to the embedder and counted as
+        text; one sent as a picture is an image request."""
         for item in inputs:
             if isinstance(item, AudioSegment):
                 self.audio_requests += 1
                 self.audio_request_seconds += item.end_sec - item.start_sec
+            elif isinstance(item, ImageFrame) and not item.text:
+                self.image_requests += 1
             else:
                 self.text_requests += 1
 
     def dry_run_line(self) -> str:
         cost = self.cost
-        line = (
-            f"dry run: would send {_count(self.text_requests, 'text request')} and "
+        sent = [
+            _count(self.text_requests, "text request"),
             f"{_count(self.audio_requests, 'audio request')} "
-            f"({self.audio_request_seconds / 60:.1f} audio minutes) for {_count(self.ok, 'item')}"
-        )
+            f"({self.audio_request_seconds / 60:.1f} audio minutes)",
+        ]
+        if self.image_requests:
+            sent.append(_count(self.image_requests, "image request"))
+        what = ", ".join(sent[:-1]) + " and " + sent[-1]
+        line = f"dry run: would send {what} for {_count(self.ok, 'item')}"
         return f"{line}; {cost}" if cost else line
 
     def lines(self, sink: str, dry_run: bool = False) -> list[str]:

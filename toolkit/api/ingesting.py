@@ -76,7 +76,7 @@ def ingest(
     summary.dry_run = settings.dry_run
     if settings.dry_run:
         summary.cost = the_embedder.estimate_cost(
-            summary.text_requests, summary.audio_request_seconds
+            summary.text_requests, summary.audio_request_seconds, summary.image_requests
         )
     return summary
 
