@@ -128,6 +128,8 @@ class ServeSettings(BaseModel):
     port: int = Field(8765, ge=0, le=65535)
     """0 lets the system choose a free port."""
     max_upload_mb: float = Field(50.0, gt=0)
+    fetch_image_urls: bool = False
+    """Whether `image_url` requests make the server fetch the URL (off: no server-side requests)."""
 
 
 class FramesSettings(BaseModel):
