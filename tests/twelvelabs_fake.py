@@ -55,6 +55,8 @@ class FakeTwelveLabs:
     violations: list[str] = field(default_factory=list)
     unheard: list[str] = field(default_factory=list)
     """Answers the client did not wait for (its timeout came first): slow ones, as planned."""
+    images: list[tuple[int, int]] = field(default_factory=list)
+    """Width and height of every JPEG `image_file` that passed the wire check."""
     attempts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -101,7 +103,8 @@ class FakeTwelveLabs:
             return self._send(req, 401, {"code": "api_key_invalid", "message": "bad key"})
         fields, files = _multipart(req.headers.get("content-type", ""), body)
         problem = self._check(fields, files)
-        key = fields.get("text") or hashlib.sha256(files.get("audio_file", b"")).hexdigest()
+        upload = files.get("audio_file") or files.get("image_file") or b""
+        key = fields.get("text") or hashlib.sha256(upload).hexdigest()
         if "audio_url" in fields:
             key = f"{fields['audio_url']}@{fields.get('audio_start_offset_sec')}"
         with self.lock:
@@ -141,7 +144,7 @@ class FakeTwelveLabs:
             )
         if self.refuse_text_containing and self.refuse_text_containing in fields.get("text", ""):
             return self._send(req, 400, {"code": "text_refused", "message": "we do not embed that"})
-        kind = "text" if "text" in fields else "audio"
+        kind = "text" if "text" in fields else "image" if "image_file" in files else "audio"
         dim = self.dim + (1 if self.wrong_dim else 0)
         segment: dict[str, Any] = {"float": self.vector_for(key, dim)}
         if kind == "audio":
@@ -172,7 +175,14 @@ class FakeTwelveLabs:
                 return f"audio_url {fields['audio_url']!r}"
             float(fields.get("audio_start_offset_sec", "0"))
             return None
-        return f"neither text nor audio_file: {sorted(fields)} {sorted(files)}"
+        if "image_file" in files:
+            size = _jpeg_size(files["image_file"])
+            if size is None:
+                return "image_file is not a JPEG picture"
+            with self.lock:
+                self.images.append(size)
+            return None
+        return f"neither text, audio nor image: {sorted(fields)} {sorted(files)}"
 
     def _send(
         self,
@@ -216,6 +226,16 @@ def _multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str
         else:
             fields[str(name)] = payload.decode()
     return fields, files
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """A JPEG's width and height, decoded (not just its magic bytes); None if it is not one."""
+    import cv2
+
+    if not data.startswith(b"\xff\xd8\xff"):
+        return None
+    picture = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    return None if picture is None else (int(picture.shape[1]), int(picture.shape[0]))
 
 
 def _duration(data: bytes) -> float | None:

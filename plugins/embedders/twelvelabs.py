@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -26,7 +27,7 @@ from vtembed import hookimpl
 from vtembed.embedder import Embeddable, Embedder
 from vtembed.errors import MediaError, UsageError
 from vtembed.media import encode_flac, encode_segment
-from vtembed.models import AudioSegment
+from vtembed.models import AudioSegment, ImageFrame
 from vtembed.plugins.embedders import twelvelabs_v1
 from vtembed.settings import ModelSpec, PluginSection, Settings, section
 
@@ -49,6 +50,7 @@ class TwelveLabsSettings(BaseModel):
     )
     price_text_per_1k: float = Field(0.0, ge=0, description="Your price per 1000 text requests.")
     price_audio_per_minute: float = Field(0.0, ge=0, description="Your price per audio minute.")
+    price_image_per_1k: float = Field(0.0, ge=0, description="Your price per 1000 image requests.")
 
 
 SECTION = PluginSection(
@@ -87,6 +89,8 @@ class TwelveLabsEmbedder(Embedder):
         "marengo3.0": _marengo_v1(dim=512, text_token_limit=500),
     }
     settings_section = SECTION
+    image_input: ClassVar[str | None] = "file"
+    """Each shot's keyframe is uploaded as a JPEG `image_file`: Marengo embeds the picture."""
 
     def __init__(self, settings: Settings, model_name: str | None = None) -> None:
         super().__init__(settings, model_name)
@@ -146,12 +150,18 @@ class TwelveLabsEmbedder(Embedder):
             f"{self.config.max_in_flight} requests in flight"
         )
 
-    def estimate_cost(self, text_requests: int, audio_seconds: float) -> str | None:
+    def estimate_cost(
+        self, text_requests: int, audio_seconds: float, image_requests: int = 0
+    ) -> str | None:
         c = self.config
-        if not (c.price_text_per_1k or c.price_audio_per_minute):
-            return "set twelvelabs.price_text_per_1k and price_audio_per_minute to estimate cost"
+        if not (c.price_text_per_1k or c.price_audio_per_minute or c.price_image_per_1k):
+            return (
+                "set twelvelabs.price_text_per_1k, price_audio_per_minute and "
+                "price_image_per_1k to estimate cost"
+            )
         cost = text_requests / 1000 * c.price_text_per_1k
         cost += audio_seconds / 60 * c.price_audio_per_minute
+        cost += image_requests / 1000 * c.price_image_per_1k
         return f"estimated cost {cost:.2f} at your configured prices"
 
     async def embed(self, batch: Sequence[Embeddable]) -> list[list[float]]:
@@ -170,6 +180,8 @@ class TwelveLabsEmbedder(Embedder):
     async def _embed_one(self, item: Embeddable) -> list[float]:
         if isinstance(item, AudioSegment):
             kind, parts = "audio", await self._audio_parts(item)
+        elif isinstance(item, ImageFrame):
+            kind, parts = "image", await self._image_parts(item)
         else:
             kind, parts = "text", self.protocol.text_parts(self.model_name, item.text)
         where = f"{kind} {item.start_sec:.1f}-{item.end_sec:.1f} s"
@@ -192,6 +204,14 @@ class TwelveLabsEmbedder(Embedder):
                 encode_segment, seg.path, seg.audio_stream, seg.start_sec, seg.end_sec
             )
         return self.protocol.audio_file_parts(self.model_name, flac, f"segment-{seg.index}.flac")
+
+    async def _image_parts(self, frame: ImageFrame) -> list[Any]:
+        try:
+            jpeg = await asyncio.to_thread(Path(frame.image_path).read_bytes)
+        except OSError as exc:
+            problem = f"keyframe {frame.image_path} cannot be read: {exc.strerror}"
+            raise MediaError(problem) from None
+        return self.protocol.image_file_parts(self.model_name, jpeg, f"shot-{frame.index}.jpg")
 
     async def _post(self, parts: list[Any], where: str) -> Any:
         retrying = AsyncRetrying(

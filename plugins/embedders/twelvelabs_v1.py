@@ -26,6 +26,10 @@ def audio_file_parts(model_name: str, flac: bytes, filename: str) -> list[Part]:
     return [_field("model_name", model_name), ("audio_file", (filename, flac, "audio/flac"))]
 
 
+def image_file_parts(model_name: str, jpeg: bytes, filename: str) -> list[Part]:
+    return [_field("model_name", model_name), ("image_file", (filename, jpeg, "image/jpeg"))]
+
+
 def audio_url_parts(model_name: str, url: str, start_offset_sec: float) -> list[Part]:
     return [
         _field("model_name", model_name),
@@ -35,7 +39,8 @@ def audio_url_parts(model_name: str, url: str, start_offset_sec: float) -> list[
 
 
 def vector(body: Any, kind: str, dim: int) -> list[float]:
-    """The first segment's vector of `text_embedding` or `audio_embedding`, checked."""
+    """The first segment's vector of `text_embedding`, `audio_embedding` or `image_embedding`,
+    checked."""
     key = f"{kind}_embedding"
     result = body.get(key) if isinstance(body, dict) else None
     if not isinstance(result, dict):

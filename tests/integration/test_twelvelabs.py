@@ -3,6 +3,7 @@ and injects throttling, server errors, slow answers and dropped connections."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from pathlib import Path
@@ -92,8 +93,13 @@ def test_every_record_arrives_once_through_faults(media: Path, tmp_path: Path, v
         if r["modality"] == "text":
             assert r["embedding"] == FakeTwelveLabs.vector_for(r["text"], 1024)
             assert r["tokens"] <= 77
-        else:
+        elif r["modality"] == "audio":
             assert r["end_sec"] - r["start_sec"] <= 10.0
+    # The mp4 has a picture: its keyframe went as a JPEG image_file, through the same faults.
+    images = [r for r in recs if r["modality"] == "image"]
+    # Every attempt carried the JPEG: five faults, then ok.
+    assert len(images) == 1 and fake.images == [(160, 120)] * 6
+    assert all(r["text"] == "" and r["media"]["title"] == "talk one" for r in images)
     # Every audio segment is embedded from its sound, silent ones too (talk two starts at 11 s).
     two = sorted(
         r["start_sec"]
@@ -171,8 +177,43 @@ def test_dry_run_sends_nothing_and_counts_requests(media: Path, tmp_path: Path, 
     assert run.code == 0, run.text
     assert fake.arrivals == [] and records(out) == []
     requests = run.summary["requests"]
-    assert requests["text"] >= 2 and requests["audio"] >= 5
+    assert requests["text"] >= 2 and requests["audio"] >= 5 and requests["image"] >= 1
     assert "would send" in run.err and "estimated cost" in run.err
+
+
+def test_keyframes_are_sent_as_jpeg_image_files(tmp_path: Path, tools: None, vtembed) -> None:  # type: ignore[no-untyped-def]
+    """One image request per shot, with or without text on it (Marengo embeds the picture, not
+    its text), each a JPEG of the video's size; the records carry the vectors the service gave
+    for those very files, at the shots' times. A dry run counts the same requests and prices
+    them."""
+    video = mf.shots_video(tmp_path / "media", "slides", speech=None)
+    out = tmp_path / "tl.jsonl"
+    priced = ("--twelvelabs-price-image-per-1k", "4", "--twelvelabs-price-text-per-1k", "1")
+    dry, _ = _ingest(vtembed, video.path, out, "--dry-run", *priced, key="")
+    shots = len(video.cuts) + 1
+    assert dry.code == 0, dry.text
+    assert dry.summary["requests"]["image"] == shots
+    assert f"and {shots} image requests for 1 item" in dry.err
+    assert f"estimated cost {shots * 4 / 1000:.2f}" in dry.err, dry.err
+
+    run, fake = _ingest(vtembed, video.path, out, faults=("429", "500"), retry_after_sec=0.2)
+    assert run.code == 0, run.text
+    assert fake.violations == [] and fake.images == [(320, 240)] * shots * 3
+    images = sorted(
+        (r for r in records(out) if r["modality"] == "image"), key=lambda r: r["start_sec"]
+    )
+    for record, start in zip(images, [0.0, *video.cuts], strict=True):
+        assert abs(record["start_sec"] - start) <= 0.5, (record["start_sec"], start)
+        assert record["text"] == "" and "embedded_from" not in record
+    folder = tmp_path / "tl.jsonl.frames" / images[0]["media"]["id"]
+    keyframes = sorted(p for p in folder.glob("*.jpg") if not p.name.endswith(".thumb.jpg"))
+    sent = {hashlib.sha256(p.read_bytes()).hexdigest() for p in keyframes}
+    assert len(sent) == shots
+    assert sorted(map(tuple, (r["embedding"] for r in images))) == sorted(
+        tuple(FakeTwelveLabs.vector_for(key, 1024)) for key in sent
+    )
+    tries = Counter(a.key for a in fake.arrivals)
+    assert all(tries[key] == 3 for key in sent)  # 429, 500, then ok: retried as audio is
 
 
 def test_url_media_can_be_sent_as_audio_url_with_offsets(

@@ -49,3 +49,18 @@ def test_counts_of_one_are_singular() -> None:
     assert summary.dry_run_line() == (
         "dry run: would send 1 text request and 2 audio requests (0.3 audio minutes) for 1 item"
     )
+
+
+def test_keyframes_sent_as_pictures_are_image_requests_and_ocr_ones_text() -> None:
+    from vtembed.models import ImageFrame, TextChunk
+
+    summary = RunSummary("twelvelabs", "m", ok=2)
+    picture = ImageFrame(0, 0.0, 6.0, "k.jpg", "k.thumb.jpg")
+    read = ImageFrame(1, 6.0, 9.0, "l.jpg", "l.thumb.jpg", text="Quarterly sales")
+    summary.count_requests([picture, read, TextChunk("hello", 0.0, 1.0, 3), picture])
+    assert (summary.image_requests, summary.text_requests) == (2, 2)
+    assert summary.to_json()["requests"]["image"] == 2
+    assert summary.dry_run_line() == (
+        "dry run: would send 2 text requests, 0 audio requests (0.0 audio minutes) and "
+        "2 image requests for 2 items"
+    )
