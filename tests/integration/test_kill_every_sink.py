@@ -5,6 +5,7 @@ the killed attempt left, and store what it did not.
 
 The kill waits for the host's manifest to hold its first record ids (the same signal for every
 sink): at that moment a write is stored and, with two records per write, its item is not done.
+A video's kill also waits for its first keyframe, so the pictures are cut off half-way too.
 """
 
 from __future__ import annotations
@@ -151,3 +152,59 @@ def test_kill_9_mid_item_then_rerun_stores_each_record_once(
     again = vtembed("ingest", str(folder), "--sink", spec, env=env, process=True)
     assert again.code == 0 and again.summary["records_written"] == 0, again.text
     assert sorted(stored_ids(target)) == reference
+
+
+@pytest.fixture(scope="module")
+def video_folder(tmp_path_factory: pytest.TempPathFactory, tools: None) -> Path:
+    root = tmp_path_factory.mktemp("kill-video") / "media"
+    mf.shots_video(root, "slides", size="1280x720", speech=mf.LONG_PARAGRAPHS[1])
+    mf.speech_media(root, "talk", "wav", text=mf.OTHER_TEXT)
+    return root
+
+
+def test_kill_9_while_keyframes_are_written_then_rerun_stores_every_modality_once(
+    video_folder: Path, tmp_path: Path, cache_dir: Path, vtembed
+) -> None:  # type: ignore[no-untyped-def]
+    """The kill lands once the video's first thumbnail is written and some records are stored:
+    the rerun stores each text, audio and image record once, and keyframes once per shot."""
+    reference_out = tmp_path / "ref" / "e.jsonl"
+    run = vtembed("ingest", str(video_folder), "--sink", f"jsonl:{reference_out}", env=ENV)
+    assert run.code == 0, run.text
+    reference = sorted(_jsonl_ids(reference_out))
+    modalities = Counter(r["modality"] for r in records(reference_out))
+    assert modalities["image"] >= 3 and modalities["text"] and modalities["audio"], modalities
+
+    target = tmp_path / "e.lance"
+    frames = tmp_path / "e.lance.frames"
+    state = tmp_path / "e.lance.state.sqlite"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VTEMBED_")}
+    env.update(ENV, VTEMBED_CACHE_DIR=str(cache_dir))
+    argv = [sys.executable, "-m", "vtembed", "ingest", str(video_folder), "--sink"]
+    proc = subprocess.Popen(
+        [*argv, f"lancedb:{target}", "--progress", "plain"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=as_at_a_terminal,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(frames.glob("*/*.thumb.jpg")) and _stored_ids_in_manifest(state) > 0:
+            break
+        time.sleep(0.01)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    assert 0 < len(_lancedb_ids(target)) < len(reference)
+
+    rerun = vtembed("ingest", str(video_folder), "--sink", f"lancedb:{target}", process=True)
+    assert rerun.code == 0, rerun.text
+    final = _lancedb_ids(target)
+    assert max(Counter(final).values()) == 1, "a record is stored twice"
+    assert sorted(final) == reference
+    shots = {p.name for p in frames.glob("*/*.thumb.jpg")}
+    reference_shots = {
+        p.name for p in (reference_out.parent / "e.jsonl.frames").glob("*/*.thumb.jpg")
+    }
+    assert shots == reference_shots
