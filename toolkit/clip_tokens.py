@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import gzip
 import html
+import itertools
 import re
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
     from tokenizers import Encoding, Tokenizer
 
-__all__ = ["ClipTokenCounter", "get_counter"]
+__all__ = ["ClipTokenCounter", "get_counter", "token_ids"]
 
 _VOCAB_FILE = "bpe_simple_vocab_16e6.txt.gz"
 _START, _END = "<|startoftext|>", "<|endoftext|>"
@@ -149,3 +150,25 @@ class ClipTokenCounter:
 def get_counter() -> ClipTokenCounter:
     """Building the tokenizer parses ~49k merges; do it once per process."""
     return ClipTokenCounter(_build_tokenizer(_vocab_path()))
+
+
+def token_ids(text: str) -> list[int]:
+    """CLIP's ids for a text, start and end tokens included, neither cut nor padded: what a CLIP
+    text encoder reads, from the same BPE that counts, so a chunk that fits is one it can embed.
+    A literal special-token word is that special's one id, as CLIP's cached BPE makes it."""
+    tokenizer = get_counter()._tokenizer
+    cleaned = _clean(text)
+    encoding = tokenizer.encode(cleaned)
+    if "<|" not in cleaned:
+        return list(encoding.ids)
+    specials = {s + "</w>": tokenizer.token_to_id(s) for s in (_START, _END)}
+    ids: list[int] = []
+    pieces = zip(encoding.word_ids, encoding.tokens, encoding.ids, strict=True)
+    for word, group in itertools.groupby(pieces, key=lambda piece: piece[0]):
+        parts = list(group)
+        joined = "".join(token for _, token, _ in parts)
+        if word is not None and joined in specials:
+            ids.append(specials[joined])
+        else:
+            ids.extend(i for _, _, i in parts)
+    return ids
