@@ -2,7 +2,9 @@
 configured embedder, so TwelveLabs clients (the official SDK too) run with no key and no network.
 
 The wire format follows the SDK's types (`EmbeddingResponse`, `TextEmbeddingResult`,
-`AudioEmbeddingResult`); every error is JSON `{code, message}` with the status TwelveLabs uses.
+`ImageEmbeddingResult`, `AudioEmbeddingResult`); every error is JSON `{code, message}` with the
+status TwelveLabs uses. As in TwelveLabs, one request may carry a text, a picture and audio, and
+gets an embedding of each.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from vtembed.clip_tokens import get_counter
 from vtembed.embedder import Embedder
 from vtembed.models import TextChunk
 from vtembed.server_audio import ApiError, AudioService, mb_to_bytes, too_large
+from vtembed.server_image import ImageService
 from vtembed.settings import Settings
 from vtembed.transcriber import Transcriber
 
@@ -60,6 +63,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected)
     audio = AudioService(settings, embedder, transcriber_factory)
+    image = ImageService(settings, embedder)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -84,19 +88,14 @@ def create_app(
                 f"{embedder.model_name}",
             )
         text = text if text and text.strip() else None
-        if image_file is not None or image_url:
-            raise ApiError(
-                400,
-                "parameter_not_supported",
-                f"the {embedder.name} embedder ({embedder.model_name}) has no image embeddings",
-            )
+        has_image = image.check(image_file, image_url)
         if audio_file is not None and audio_url:
             raise ApiError(400, "parameter_invalid", "give audio_file or audio_url, not both")
-        if text is None and audio_file is None and not audio_url:
+        if text is None and not has_image and audio_file is None and not audio_url:
             raise ApiError(
                 400,
                 "parameter_not_provided",
-                "nothing to embed: give text, audio_file or audio_url",
+                "nothing to embed: give text, image_file, image_url, audio_file or audio_url",
             )
         body: dict[str, Any] = {"model_name": embedder.model_name}
         if text is not None:
@@ -104,6 +103,8 @@ def create_app(
             chunk = await asyncio.to_thread(fit_text, text, limit, text_truncate)
             [vector] = await embedder.embed([chunk])
             body["text_embedding"] = {"segments": [{"float": vector}]}
+        if has_image:  # before audio: a picture takes a second, audio may take minutes
+            body["image_embedding"] = await image.embedding(image_file, image_url)
         if audio_file is not None or audio_url:
             body["audio_embedding"] = await audio.embedding(
                 audio_file, audio_url, audio_start_offset_sec

@@ -49,25 +49,31 @@ def too_large(what: str, limit_mb: float) -> ApiError:
     )
 
 
-async def save_upload(upload: UploadFile, dest: Path, limit_mb: float) -> None:
-    """Copy in chunks: the upload may be tens of megabytes and is never held in memory."""
+async def save_upload(
+    upload: UploadFile, dest: Path, limit_mb: float, label: str = "audio_file"
+) -> None:
+    """Copy in chunks: the upload may be tens of megabytes and is never held in memory.
+    `label` is the form field, which messages name."""
     limit = mb_to_bytes(limit_mb)
     if upload.size is not None and upload.size > limit:
-        raise too_large("audio_file", limit_mb)
+        raise too_large(label, limit_mb)
     written = 0
     with dest.open("wb") as out:
         while chunk := await upload.read(_CHUNK):
             written += len(chunk)
             if written > limit:
-                raise too_large("audio_file", limit_mb)
+                raise too_large(label, limit_mb)
             out.write(chunk)
 
 
-async def download(url: str, dest: Path, limit_mb: float) -> None:
-    """Fetch `audio_url` under the same limit as an upload; any failure is the client's 400."""
+async def download(url: str, dest: Path, limit_mb: float, label: str = "audio_url") -> None:
+    """Fetch a URL field under the same limit as an upload; any failure is the client's 400,
+    naming the field and the URL (the client may have sent several)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ApiError(400, "parameter_invalid", "audio_url must be an http:// or https:// URL")
+        raise ApiError(
+            400, "parameter_invalid", f"{label} must be an http:// or https:// URL, not {url!r}"
+        )
     limit = mb_to_bytes(limit_mb)
     try:
         async with (
@@ -76,20 +82,24 @@ async def download(url: str, dest: Path, limit_mb: float) -> None:
         ):
             if response.status_code >= 400:
                 raise ApiError(
-                    400, "parameter_invalid", f"audio_url answered HTTP {response.status_code}"
+                    400,
+                    "parameter_invalid",
+                    f"{label} {url} answered HTTP {response.status_code}",
                 )
             length = response.headers.get("content-length", "")
             if length.isdigit() and int(length) > limit:
-                raise too_large("audio_url", limit_mb)
+                raise too_large(f"{label} {url}", limit_mb)
             written = 0
             with dest.open("wb") as out:
                 async for chunk in response.aiter_bytes(_CHUNK):
                     written += len(chunk)
                     if written > limit:
-                        raise too_large("audio_url", limit_mb)
+                        raise too_large(f"{label} {url}", limit_mb)
                     out.write(chunk)
     except httpx.HTTPError as exc:
-        raise ApiError(400, "parameter_invalid", f"audio_url cannot be fetched: {exc}") from None
+        raise ApiError(
+            400, "parameter_invalid", f"{label} {url} cannot be fetched: {exc}"
+        ) from None
 
 
 def mb_to_bytes(limit_mb: float) -> int:

@@ -1,0 +1,159 @@
+"""Pictures for `vtembed serve`: `image_file` or `image_url` turned into one vector, the way
+`ingest` turns a shot's keyframe into one, so a served image vector and a stored keyframe vector
+of the same picture are equal.
+
+An embedder with `image_input == "ocr"` (the offline `local` one) gets the picture's text, read
+by OCR and cut to whole words that fit its limit; one with `image_input == "file"` reads a JPEG
+itself, as it reads keyframes. The picture is decoded here first, so a file that is not an image
+is the client's 400 before any model runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fastapi import UploadFile
+
+from vtembed.embedder import Embedder
+from vtembed.models import ImageFrame
+from vtembed.server_audio import ApiError, download, save_upload
+from vtembed.settings import Settings
+
+if TYPE_CHECKING:
+    import numpy as np
+
+_JPEG_QUALITY = 95
+
+
+class ImageService:
+    """One per server. The OCR engine is loaded by `vtembed.ocr` on the first picture (about a
+    second and a few hundred MB), never at start, and runs in a worker thread."""
+
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self.settings = settings
+        self.embedder = embedder
+
+    def check(self, upload: UploadFile | None, url: str | None) -> bool:
+        """Whether the request has a picture; refuses one this server will not embed before any
+        other part of the request costs time."""
+        if upload is None and not url:
+            return False
+        if self.embedder.image_input is None:
+            raise ApiError(
+                400,
+                "parameter_not_supported",
+                f"the {self.embedder.name} embedder ({self.embedder.model_name}) has no image "
+                "embeddings",
+            )
+        if upload is not None and url:
+            raise ApiError(400, "parameter_invalid", "give image_file or image_url, not both")
+        if url and not self.settings.serve.fetch_image_urls:
+            raise ApiError(
+                400,
+                "parameter_not_supported",
+                "image_url is off on this server, which fetches nothing by default: upload the "
+                "picture as image_file, or start it with fetch_image_urls = true under [serve] "
+                "in the config (VTEMBED_SERVE__FETCH_IMAGE_URLS=true)",
+            )
+        return True
+
+    async def embedding(self, upload: UploadFile | None, url: str | None) -> dict[str, Any]:
+        """The `image_embedding` object of the response (SDK type `ImageEmbeddingResult`)."""
+        limit_mb = self.settings.serve.max_upload_mb
+        with tempfile.TemporaryDirectory(prefix="vtembed-serve-") as tmp:
+            received = Path(tmp) / "upload"
+            if upload is not None:
+                await save_upload(upload, received, limit_mb, "image_file")
+                label, meta = "image_file", {"input_filename": upload.filename}
+            else:
+                await download(str(url), received, limit_mb, "image_url")
+                label, meta = f"image_url {url}", {"input_url": url}
+            if self.embedder.image_input == "file":
+                path = Path(tmp) / "image.jpg"
+                await asyncio.to_thread(_as_jpeg, received, path, label)
+                frame = ImageFrame(0, 0.0, 0.0, str(path), str(path), "")
+            else:
+                text = await asyncio.to_thread(self._read, received, label)
+                frame = ImageFrame(0, 0.0, 0.0, str(received), str(received), text)
+            # Still inside the block: an embedder that reads the picture reads this file.
+            [vector] = await self.embedder.embed([frame])
+        return {"segments": [{"float": vector}], "metadata": meta}
+
+    def _read(self, path: Path, label: str) -> str:
+        """Blocking (OCR): the picture's text as `ingest` embeds a keyframe's, or a 400 saying
+        there is none, since this embedder has nothing else to make a vector from."""
+        from vtembed.ocr import read_text
+
+        pixels, _ = _decode(path, label)
+        counter = self.embedder.token_counter()
+        text = fit_words(read_text(pixels).text, counter.count, self.embedder.text_token_limit)
+        if not text:
+            raise ApiError(
+                400,
+                "parameter_invalid",
+                f"no text found in {label}: the {self.embedder.name} embedder "
+                f"({self.embedder.model_name}) embeds a picture by the text in it (OCR), and "
+                "this one has none it can read",
+            )
+        return text
+
+
+def fit_words(text: str, count: Callable[[str], int], limit: int) -> str:
+    """The longest run of the text's first words, joined by spaces, that counts within the
+    limit: what `ingest` keeps of a keyframe's text (`frame_inputs`), found by bisection since a
+    page of text is hundreds of words. A first word longer than the limit alone is cut inside."""
+    words = text.split()
+
+    def fits(n: int) -> bool:
+        return count(" ".join(words[:n])) <= limit
+
+    kept = " ".join(words[: _largest(fits, len(words))])
+    if kept or not words:
+        return kept
+    word = words[0]
+    return word[: _largest(lambda n: count(word[:n]) <= limit, len(word))]
+
+
+def _largest(fits: Callable[[int], bool], high: int) -> int:
+    """The largest n in [0, high] that fits, given that fits(0) holds and fitting is monotone."""
+    low = 0
+    while low < high:
+        mid = (low + high + 1) // 2
+        if fits(mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _decode(path: Path, label: str) -> tuple[np.ndarray, str]:
+    """The picture as RGB pixels and its format, decoded with Pillow (what `vtembed.ocr` reads
+    with, so what passes here OCR can read); anything else is a 400 naming the field."""
+    import numpy as np
+    from PIL import Image
+
+    try:
+        with Image.open(path) as picture:
+            picture.load()
+            return np.asarray(picture.convert("RGB")), str(picture.format or "")
+    except Image.UnidentifiedImageError:
+        problem = "is not an image (JPEG, PNG, WebP, GIF, BMP, TIFF...)"
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        problem = f"cannot be decoded: {str(exc).replace(str(path), label).splitlines()[0]}"
+    raise ApiError(400, "parameter_invalid", f"{label} {problem}")
+
+
+def _as_jpeg(received: Path, dest: Path, label: str) -> None:
+    """Blocking. An embedder that reads pictures is handed a JPEG, as keyframes are
+    (`ImageFrame.image_path`): a JPEG upload as it came, anything else re-encoded."""
+    from PIL import Image
+
+    pixels, kind = _decode(received, label)
+    if kind == "JPEG":
+        received.replace(dest)
+    else:
+        Image.fromarray(pixels).save(dest, "JPEG", quality=_JPEG_QUALITY)
