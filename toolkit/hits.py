@@ -57,7 +57,8 @@ def jump(uri: str, start_sec: float) -> list[str]:
 
 
 def format_hit(hit: dict[str, Any], width: int = 100) -> str:
-    """Score, title, time range and modality on one line; the text and jump lines below."""
+    """Score, title, time range and modality on one line; the text, the jump lines and the
+    shot's thumbnail (when the store kept one) below."""
     media = hit.get("media", {})
     head = (
         f"{hit['score']:.3f}  {media.get('title') or media.get('uri', '?')}  "
@@ -67,4 +68,6 @@ def format_hit(hit: dict[str, Any], width: int = 100) -> str:
     if hit.get("text"):
         lines.append(f"       {shorten(hit['text'], width)}")
     lines += [f"       {how}" for how in jump(media.get("uri", ""), hit["start_sec"])]
+    if hit.get("thumbnail"):
+        lines.append(f"       thumbnail: {hit['thumbnail']}")
     return "\n".join(lines)

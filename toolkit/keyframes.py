@@ -17,6 +17,7 @@ import ffmpeg
 from vtembed.errors import MediaError
 from vtembed.frames import Shot, VideoStream
 from vtembed.media import last_stderr_line
+from vtembed.thumbnails import keyframe_name
 
 MAX_SIDE = 1280
 """Longest side of a keyframe JPEG: more than OCR or a 224-px CLIP needs, far below 4K."""
@@ -40,9 +41,10 @@ def extract_keyframe(
     thumbnail_width: int = 320,
     max_side: int = MAX_SIDE,
 ) -> Keyframe:
-    """Write `{stem}-{index:04d}.jpg` and `{stem}-{index:04d}.thumb.jpg` into `out_dir`."""
+    """Write `{name}.jpg` and `{name}.thumb.jpg` into `out_dir`, named by the shot's index and
+    start (`vtembed.thumbnails.keyframe_name`) so that a record's time finds its picture."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    name = f"{stem}-{shot.index:04d}"
+    name = keyframe_name(stem, shot.index, shot.start_sec)
     image, thumbnail = out_dir / f"{name}.jpg", out_dir / f"{name}.thumb.jpg"
     picture = ffmpeg.input(stream.path, ss=f"{shot.keyframe_sec:.3f}")[f"v:{stream.index}"]
     split = picture.filter_multi_output("split", 2)

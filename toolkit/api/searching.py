@@ -13,6 +13,9 @@ from vtembed.errors import UsageError
 from vtembed.models import TextChunk
 from vtembed.registry import Registry
 from vtembed.settings import Settings
+from vtembed.sink import Sink
+from vtembed.store_files import frames_location, state_location
+from vtembed.thumbnails import Thumbnails
 
 if TYPE_CHECKING:
     from vtembed.api.app import Vtembed
@@ -34,9 +37,12 @@ class Hit:
     end_sec: float
     text: str
     record: Mapping[str, Any] = field(repr=False)
+    thumbnail: str | None = None
+    """The thumbnail JPEG of the shot on screen at `start_sec` (a video's hits of every
+    modality), if the store kept one."""
 
     @classmethod
-    def of(cls, record: Mapping[str, Any]) -> Hit:
+    def of(cls, record: Mapping[str, Any], thumbnail: Path | None = None) -> Hit:
         media = record.get("media") or {}
         return cls(
             score=float(record["score"]),
@@ -48,7 +54,15 @@ class Hit:
             end_sec=float(record["end_sec"]),
             text=str(record.get("text") or ""),
             record=record,
+            thumbnail=None if thumbnail is None else str(thumbnail),
         )
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as stored (no embedding) with its `score`, and `thumbnail` when known."""
+        out = dict(self.record)
+        if self.thumbnail is not None:
+            out["thumbnail"] = self.thumbnail
+        return out
 
 
 @dataclass(frozen=True)
@@ -108,7 +122,19 @@ def search(
         raise UsageError(str(exc) or f"the {sink_cls.scheme} sink cannot search") from None
     finally:
         handle.close()
-    return SearchResult([Hit.of(record) for record in found], model_name, unknown)
+    thumbnails = Thumbnails(frames_root(sink_cls, target, settings))
+    hits = [
+        Hit.of(r, thumbnails.at(str((r.get("media") or {}).get("id", "")), float(r["start_sec"])))
+        for r in found
+    ]
+    return SearchResult(hits, model_name, unknown)
+
+
+def frames_root(sink_cls: type[Sink], target: str, settings: Settings) -> Path:
+    """Where ingest put the store's keyframes: `[frames] thumbnails_dir`, else beside it."""
+    if settings.frames.thumbnails_dir:
+        return Path(settings.frames.thumbnails_dir).expanduser()
+    return frames_location(state_location(sink_cls, target, settings))
 
 
 def pick_embedder(registry: Registry, settings: Settings, model_name: str) -> type[Embedder]:

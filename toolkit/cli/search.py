@@ -65,7 +65,7 @@ def search(
     )
     if as_json:
         typer.echo(
-            json.dumps([dict(hit.record) for hit in found.hits], ensure_ascii=False, indent=2)
+            json.dumps([hit.to_json() for hit in found.hits], ensure_ascii=False, indent=2)
         )
     elif found.unknown_media:
         typer.echo(
@@ -75,4 +75,4 @@ def search(
     elif not found.hits:
         typer.echo("no matches")
     else:
-        typer.echo("\n\n".join(format_hit(dict(hit.record)) for hit in found.hits))
+        typer.echo("\n\n".join(format_hit(hit.to_json()) for hit in found.hits))
