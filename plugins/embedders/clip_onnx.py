@@ -60,20 +60,24 @@ def load(settings: Settings, model_name: str, spec: ModelSpec) -> clip_onnx_mode
     """The folder's pair, checked against the model's limits; any problem is one UsageError."""
     folder = model_folder(settings)
     try:
-        model = clip_onnx_model.ClipOnnxModel(folder)
+        return fit(folder, model_name, spec)
     except clip_onnx_model.ModelFolderError as exc:
-        raise UsageError(f"CLIP model folder {exc}") from None
+        raise UsageError(f"CLIP model folder {folder}: {exc}") from None
+
+
+def fit(folder: Path, model_name: str, spec: ModelSpec) -> clip_onnx_model.ClipOnnxModel:
+    """The pair, if it loads, runs and gives the vectors the model's table says."""
+    model = clip_onnx_model.ClipOnnxModel(folder)
     if model.dim != spec.dim:
-        raise UsageError(
-            f"CLIP model folder {folder}: its encoders give {model.dim}-dim vectors, but model "
-            f"{model_name} has {spec.dim}: name the model it holds with --model NAME and a "
+        raise clip_onnx_model.ModelFolderError(
+            f"its encoders give {model.dim}-dim vectors, but model {model_name} has "
+            f"{spec.dim}: name the model it holds with --model NAME and a "
             f'[models."NAME"] table (dim = {model.dim}, protocol = "{PROTOCOL}")'
         )
     if spec.text_token_limit > model.context_length:
-        raise UsageError(
-            f"CLIP model folder {folder}: {clip_onnx_model.TEXT_FILE} reads "
-            f"{model.context_length} tokens, but model {model_name} chunks text to "
-            f"{spec.text_token_limit}: lower its text_token_limit"
+        raise clip_onnx_model.ModelFolderError(
+            f"{clip_onnx_model.TEXT_FILE} reads {model.context_length} tokens, but model "
+            f"{model_name} chunks text to {spec.text_token_limit}: lower its text_token_limit"
         )
     return model
 
@@ -116,8 +120,8 @@ class ClipOnnxEmbedder(Embedder):
         except UsageError as exc:
             return [*checks, ("CLIP model folder", str(exc))]
         try:
-            model = load(settings, model_name, cls.model_spec(model_name, settings))
-        except UsageError as exc:
+            model = fit(folder, model_name, cls.model_spec(model_name, settings))
+        except clip_onnx_model.ModelFolderError as exc:
             return [*checks, (f"CLIP model folder {folder}", str(exc))]
         found = f"CLIP model folder {folder} loads ({model.dim} dims, {model.image_size} px)"
         return [*checks, (found, None)]

@@ -34,7 +34,8 @@ _INTS = {"tensor(int64)": "int64", "tensor(int32)": "int32"}
 
 
 class ModelFolderError(Exception):
-    """The model folder is missing, incomplete, or holds files that are not a CLIP pair."""
+    """The model folder is missing, incomplete, or holds files that are not a CLIP pair; the
+    message says what, and the caller says which folder."""
 
 
 class _Encoder:
@@ -43,7 +44,7 @@ class _Encoder:
     def __init__(self, path: Path, accepted: dict[str, str], what: str) -> None:
         self.path = path
         if not path.is_file():
-            raise ModelFolderError(f"{path.parent}: no {path.name} ({what} encoder) in the folder")
+            raise ModelFolderError(f"no {path.name} ({what} encoder) in the folder")
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
@@ -54,20 +55,17 @@ class _Encoder:
                 str(path), options, providers=["CPUExecutionProvider"]
             )
         except Exception as exc:  # onnxruntime's own error types are not a public API
-            raise ModelFolderError(
-                f"{path.parent}: {path.name} does not load: {_line(exc)}"
-            ) from None
+            raise ModelFolderError(f"{path.name} does not load: {_line(exc)}") from None
         inputs = self.session.get_inputs()
         if len(inputs) != 1:
             names = ", ".join(i.name for i in inputs)
             raise ModelFolderError(
-                f"{path.parent}: {path.name} takes {len(inputs)} inputs ({names}); a CLIP "
-                f"{what} encoder takes one"
+                f"{path.name} takes {len(inputs)} inputs ({names}); a CLIP {what} encoder takes one"
             )
         (self.input,) = inputs
         if self.input.type not in accepted:
             raise ModelFolderError(
-                f"{path.parent}: {path.name} takes {self.input.type} {self.input.name!r}; a "
+                f"{path.name} takes {self.input.type} {self.input.name!r}; a "
                 f"CLIP {what} encoder takes {' or '.join(accepted)}"
             )
         self.dtype = accepted[self.input.type]
@@ -90,14 +88,14 @@ class ClipOnnxModel:
 
     def __init__(self, folder: Path) -> None:
         if not folder.is_dir():
-            raise ModelFolderError(f"{folder}: no such folder")
+            raise ModelFolderError("no such folder")
         self.folder = folder
         self.image = _Encoder(folder / IMAGE_FILE, _FLOATS, "image")
         self.text = _Encoder(folder / TEXT_FILE, _INTS, "text")
         for encoder, rank in ((self.image, 4), (self.text, 2)):
             if len(encoder.input.shape) != rank:
                 raise ModelFolderError(
-                    f"{folder}: {encoder.path.name} input {encoder.input.name!r} has shape "
+                    f"{encoder.path.name} input {encoder.input.name!r} has shape "
                     f"{encoder.input.shape}; CLIP's has {rank} axes"
                 )
         self.image_size = self.image.fixed(2, IMAGE_SIZE)
@@ -139,18 +137,17 @@ class ClipOnnxModel:
                     out = encoder.run(batch)
             except Exception as exc:  # the model's own failure, whatever its type
                 raise ModelFolderError(
-                    f"{self.folder}: {encoder.path.name} does not run on input "
-                    f"{list(batch.shape)}: {_line(exc)}"
+                    f"{encoder.path.name} does not run on input {list(batch.shape)}: {_line(exc)}"
                 ) from None
             if out.ndim != 2 or out.shape[0] != 1:
                 raise ModelFolderError(
-                    f"{self.folder}: {encoder.path.name} gives shape {list(out.shape)} for "
+                    f"{encoder.path.name} gives shape {list(out.shape)} for "
                     f"input {list(batch.shape)}; a CLIP encoder gives [N, dim]"
                 )
             sizes.append(int(out.shape[1]))
         if sizes[0] != sizes[1]:
             raise ModelFolderError(
-                f"{self.folder}: {IMAGE_FILE} gives {sizes[0]}-dim vectors and {TEXT_FILE} "
+                f"{IMAGE_FILE} gives {sizes[0]}-dim vectors and {TEXT_FILE} "
                 f"{sizes[1]}-dim ones: they are not one model's pair"
             )
         return sizes[0]

@@ -218,6 +218,13 @@ def test_another_clip_is_a_model_table_checked_against_the_files(tmp_path: Path)
     assert ClipOnnxEmbedder.serves("clip-vit-l-14", settings)  # search finds it by the store
 
 
+def test_a_token_limit_beyond_the_text_encoders_context_is_refused(pair: Path) -> None:
+    """Chunks longer than the encoder reads would be cut without a word: refuse at start."""
+    settings = settings_for(pair, models={"clip-vit-b-32": {"text_token_limit": 100}})
+    with pytest.raises(UsageError, match=r"text\.onnx reads 77 tokens, but model clip-vit-b-32"):
+        ClipOnnxEmbedder(settings)
+
+
 def _without_text(folder: Path) -> Path:
     tiny.write_pair(folder).joinpath("text.onnx").unlink()
     return folder
@@ -266,6 +273,13 @@ def test_doctor_says_whether_a_folder_is_set_and_loads(pair: Path, tmp_path: Pat
     (broken / "text.onnx").write_bytes(b"not onnx")
     what, fix = ClipOnnxEmbedder.doctor(settings_for(broken))[-1]
     assert what == f"CLIP model folder {broken}" and "text.onnx does not load" in (fix or "")
+    assert not (fix or "").startswith("CLIP model folder"), "the folder is named once"
+
+    wide = tiny.write_pair(
+        tmp_path / "wide", image=tiny.image_model(dim=768), text=tiny.text_model(dim=768)
+    )
+    what, fix = ClipOnnxEmbedder.doctor(settings_for(wide))[-1]
+    assert what == f"CLIP model folder {wide}" and "768-dim" in (fix or "")
 
 
 def test_vtembed_doctor_reports_the_folder(pair: Path, vtembed) -> None:  # type: ignore[no-untyped-def]
