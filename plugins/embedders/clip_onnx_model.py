@@ -104,23 +104,18 @@ class ClipOnnxModel:
         self.dim = self._probe()
 
     def embed_images(self, paths: Sequence[str | Path]) -> np.ndarray:
-        """One row per picture file, in order."""
-        import numpy as np
-
-        pixels = np.stack([clip_onnx_image.preprocess(p, self.image_size) for p in paths])
-        return self._run(self.image, pixels)
-
-    def embed_ids(self, ids: Sequence[Sequence[int]]) -> np.ndarray:
-        """One row per text's token ids (start and end included), cut and padded to context."""
-        return self._run(self.text, pack(ids, self.context_length))
-
-    def _run(self, encoder: _Encoder, batch: np.ndarray) -> np.ndarray:
+        """One row per picture file, in order. Decoding and resizing hold the lock too, so the
+        embedder keeps to its one core however many batches are in flight."""
         import numpy as np
 
         with self._lock:
-            vectors = encoder.run(batch)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-12)
+            pixels = np.stack([clip_onnx_image.preprocess(p, self.image_size) for p in paths])
+            return _normalised(self.image.run(pixels))
+
+    def embed_ids(self, ids: Sequence[Sequence[int]]) -> np.ndarray:
+        """One row per text's token ids (start and end included), cut and padded to context."""
+        with self._lock:
+            return _normalised(self.text.run(pack(ids, self.context_length)))
 
     def _probe(self) -> int:
         """The vector size, from one blank picture and one empty text through the sessions."""
@@ -133,8 +128,7 @@ class ClipOnnxModel:
             (self.text, pack([[START_ID, END_ID]], self.context_length)),
         ):
             try:
-                with self._lock:
-                    out = encoder.run(batch)
+                out = encoder.run(batch)
             except Exception as exc:  # the model's own failure, whatever its type
                 raise ModelFolderError(
                     f"{encoder.path.name} does not run on input {list(batch.shape)}: {_line(exc)}"
@@ -167,6 +161,13 @@ def pack(ids: Sequence[Sequence[int]], context_length: int) -> np.ndarray:
             tokens = [*tokens[: context_length - 1], END_ID]
         out[row, : len(tokens)] = tokens
     return out
+
+
+def _normalised(vectors: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
 
 
 def _line(exc: BaseException) -> str:

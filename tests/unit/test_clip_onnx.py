@@ -31,6 +31,7 @@ from vtembed.plugins.embedders import clip_onnx_image as image
 from vtembed.plugins.embedders.clip_onnx import SECTION, ClipOnnxEmbedder
 from vtembed.plugins.embedders.clip_onnx_model import END_ID, START_ID, pack
 from vtembed.settings import Settings, load_settings
+from vtembed.testing import check_embedder
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 
@@ -187,6 +188,13 @@ def test_what_it_takes_and_how_it_runs(pair: Path) -> None:
         options = encoder.session.get_session_options()
         assert options.intra_op_num_threads == 1
     assert "512 dims" in embedder.describe() and str(pair) in embedder.describe()
+
+
+def test_it_keeps_the_embedder_contract_plugin_authors_run(pair: Path) -> None:
+    report = check_embedder(ClipOnnxEmbedder, settings_for(pair))
+    assert [o.problem for o in report.broken] == [] and len(report.outcomes) == 3
+    unset = check_embedder(ClipOnnxEmbedder, settings_for(None))
+    assert "no CLIP model folder is set" in (unset.broken[0].problem or "")
 
 
 def test_input_names_and_id_type_are_read_from_the_sessions(tmp_path: Path) -> None:
