@@ -132,6 +132,18 @@ class Embedder(ABC):
         return [(what, None)]
 
     @classmethod
+    def for_store(cls, settings: Settings, model_name: str, dim: int) -> Embedder:
+        """The embedder that makes query vectors for a store holding `model_name` vectors of
+        `dim` dims. By default simply `cls(settings, model_name)`; a model with a choice of
+        dimensions (Matryoshka) picks the one the store was made with."""
+        return cls(settings, model_name)
+
+    def usage(self) -> Mapping[str, int]:
+        """Tokens the endpoint says it counted, by content type, for the run summary (an API
+        that bills by tokens reports them); by default none."""
+        return {}
+
+    @classmethod
     def hint_when_not_chosen(cls, settings: Settings) -> str | None:
         """A line to show when another embedder runs (say, a key is set but unused)."""
         return None

@@ -27,6 +27,8 @@ class RunSummary:
     audio_requests: int = 0
     audio_request_seconds: float = 0.0
     image_requests: int = 0
+    input_tokens: dict[str, int] = field(default_factory=dict)
+    """What the endpoint counted, by content type (`Embedder.usage`), when it reports it."""
     sink: str = ""
     """The store written, as its sink describes itself (credentials hidden)."""
     dry_run: bool = False
@@ -60,6 +62,7 @@ class RunSummary:
                 "audio": self.audio_requests,
                 "audio_seconds": round(self.audio_request_seconds, 3),
                 "image": self.image_requests,
+                "input_tokens": self.input_tokens,
             },
         }
 
@@ -102,6 +105,9 @@ class RunSummary:
         items += f"{self.failed} failed, {self.skipped} skipped"
         written = f"{_count(self.records_written, 'record')} written to {sink}"
         lines = [items, "no records written (dry run)" if dry_run else written, self._pace()]
+        if self.input_tokens:
+            counted = ", ".join(f"{kind} {n:,}" for kind, n in sorted(self.input_tokens.items()))
+            lines.append(f"input tokens counted by {self.embedder}: {counted}")
         if self.ok == 0 and self.failed == 0:
             lines.insert(0, "nothing new: every item was already done")
         return lines

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -28,10 +29,10 @@ from vtembed.embedder import Embeddable, Embedder
 from vtembed.errors import MediaError, UsageError
 from vtembed.media import encode_flac, encode_segment
 from vtembed.models import AudioSegment, ImageFrame
-from vtembed.plugins.embedders import twelvelabs_v1
+from vtembed.plugins.embedders import twelvelabs_v1, twelvelabs_v2
 from vtembed.settings import ModelSpec, PluginSection, Settings, section
 
-PROTOCOLS = {twelvelabs_v1.PROTOCOL: twelvelabs_v1}
+PROTOCOLS = (twelvelabs_v1.PROTOCOL, twelvelabs_v2.PROTOCOL, twelvelabs_v2.MULTI_PROTOCOL)
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 
 
@@ -51,6 +52,9 @@ class TwelveLabsSettings(BaseModel):
     price_text_per_1k: float = Field(0.0, ge=0, description="Your price per 1000 text requests.")
     price_audio_per_minute: float = Field(0.0, ge=0, description="Your price per audio minute.")
     price_image_per_1k: float = Field(0.0, ge=0, description="Your price per 1000 image requests.")
+    embedding_dimension: int | None = Field(
+        None, ge=1, description="Vector size for marengo3.5 (256-1024); unset: 512."
+    )
 
 
 SECTION = PluginSection(
@@ -68,25 +72,30 @@ class Transient(Exception):
         self.retry_after = retry_after
 
 
-def _marengo_v1(dim: int, text_token_limit: int) -> ModelSpec:
-    """A Marengo model over Embed API v1.3: CLIP-counted text, 10 s audio segments."""
+def _marengo(dim: int, text_token_limit: int, protocol: str) -> ModelSpec:
+    """A Marengo model: CLIP-counted text (a stand-in for Marengo's own tokenizer, which is
+    not published; CLIP BPE counts a little high on English, so chunks stay within the
+    limit), 10 s audio segments (the longest fixed segment Embed API v2 cuts)."""
     return ModelSpec(
         dim=dim,
         text_token_limit=text_token_limit,
         tokenizer="clip",
         audio_segment_sec=10.0,
-        protocol=twelvelabs_v1.PROTOCOL,
+        protocol=protocol,
     )
 
 
 class TwelveLabsEmbedder(Embedder):
     name = "twelvelabs"
     default_model = "Marengo-retrieval-2.7"
-    # Marengo 2.7 is being retired in favour of marengo3.0 and the Embed API v2: a newer model of
-    # a protocol spoken here is a full [models."NAME"] table, a new protocol one module.
+    # Marengo 2.7 (being retired) stays on v1.3 with the 77-token limit the project was built
+    # around; marengo3.0 speaks the Embed API v2 (its v1.3 form: `protocol` set back in a
+    # [models."marengo3.0"] table), marengo3.5 only v2's multi_input. A newer model of a
+    # protocol spoken here is a full [models."NAME"] table, a new protocol one module.
     models: ClassVar[Mapping[str, ModelSpec]] = {
-        "Marengo-retrieval-2.7": _marengo_v1(dim=1024, text_token_limit=77),
-        "marengo3.0": _marengo_v1(dim=512, text_token_limit=500),
+        "Marengo-retrieval-2.7": _marengo(1024, 77, twelvelabs_v1.PROTOCOL),
+        "marengo3.0": _marengo(512, 500, twelvelabs_v2.PROTOCOL),
+        "marengo3.5": _marengo(512, 2000, twelvelabs_v2.MULTI_PROTOCOL),
     }
     settings_section = SECTION
     image_input: ClassVar[str | None] = "file"
@@ -95,13 +104,7 @@ class TwelveLabsEmbedder(Embedder):
     def __init__(self, settings: Settings, model_name: str | None = None) -> None:
         super().__init__(settings, model_name)
         self.config: TwelveLabsSettings = section(settings, SECTION.name)
-        protocol = PROTOCOLS.get(self.spec.protocol)
-        if protocol is None:
-            raise UsageError(
-                f"model {self.model_name} has no TwelveLabs protocol (protocol "
-                f"{self.spec.protocol!r}); known: {', '.join(PROTOCOLS)}"
-            )
-        self.protocol = protocol
+        self.protocol = self._wire()
         if self.config.api_key is None and not settings.dry_run:
             raise UsageError(
                 "TWELVELABS_API_KEY is not set: export it (or set twelvelabs.api_key), "
@@ -111,6 +114,39 @@ class TwelveLabsEmbedder(Embedder):
         self._in_flight = asyncio.Semaphore(self.config.max_in_flight)
         rpm = self.config.requests_per_minute
         self._limiter = AsyncLimiter(rpm / 60, 1) if rpm else None
+        self.tokens_used: Counter[str] = Counter()
+
+    def _wire(self) -> Any:
+        """The protocol's request builder; a chosen `embedding_dimension` becomes the model's
+        dimension (the store records it, and search asks for it again)."""
+        protocol, wanted = self.spec.protocol, self.config.embedding_dimension
+        if protocol not in PROTOCOLS:
+            raise UsageError(
+                f"model {self.model_name} has no TwelveLabs protocol (protocol "
+                f"{protocol!r}); known: {', '.join(PROTOCOLS)}"
+            )
+        if wanted is not None and protocol != twelvelabs_v2.MULTI_PROTOCOL:
+            raise UsageError(
+                f"twelvelabs.embedding_dimension is for multi_input models such as marengo3.5; "
+                f"{self.model_name} always gives {self.dim} dims"
+            )
+        if protocol == twelvelabs_v1.PROTOCOL:
+            return twelvelabs_v1
+        if wanted is not None:
+            self.spec = self.spec.model_copy(update={"dim": wanted})
+        return twelvelabs_v2.EmbedV2(protocol == twelvelabs_v2.MULTI_PROTOCOL, wanted)
+
+    @classmethod
+    def for_store(cls, settings: Settings, model_name: str, dim: int) -> Embedder:
+        """A marengo3.5 store holds vectors of the dimension it was made with: ask for those."""
+        spec = cls.find_model(model_name, settings)
+        if spec is not None and spec.protocol == twelvelabs_v2.MULTI_PROTOCOL and dim != spec.dim:
+            settings = settings.model_copy(deep=True)
+            section(settings, SECTION.name).embedding_dimension = dim
+        return cls(settings, model_name)
+
+    def usage(self) -> Mapping[str, int]:
+        return dict(self.tokens_used)
 
     @classmethod
     def serves(cls, model_name: str, settings: Settings) -> bool:
@@ -179,13 +215,16 @@ class TwelveLabsEmbedder(Embedder):
 
     async def _embed_one(self, item: Embeddable) -> list[float]:
         if isinstance(item, AudioSegment):
-            kind, parts = "audio", await self._audio_parts(item)
+            kind, request = "audio", await self._audio_request(item)
         elif isinstance(item, ImageFrame):
-            kind, parts = "image", await self._image_parts(item)
+            kind, request = "image", await self._image_request(item)
         else:
-            kind, parts = "text", self.protocol.text_parts(self.model_name, item.text)
+            kind, request = "text", self.protocol.text(self.model_name, item.text)
         where = f"{kind} {item.start_sec:.1f}-{item.end_sec:.1f} s"
-        return self.protocol.vector(await self._post(parts, where), kind, self.dim)
+        body = await self._post(request, where)
+        vector = self.protocol.vector(body, kind, self.dim)
+        self.tokens_used.update(self.protocol.usage(body))
+        return vector
 
     def uploads_audio(self, media_uri: str) -> bool:
         return not self._sends_url(media_uri)
@@ -194,26 +233,28 @@ class TwelveLabsEmbedder(Embedder):
         """`audio_mode = "url"` sends http(s) media by its URL; the rest is uploaded."""
         return self.config.audio_mode == "url" and media_uri.startswith(("http://", "https://"))
 
-    async def _audio_parts(self, seg: AudioSegment) -> list[Any]:
+    async def _audio_request(self, seg: AudioSegment) -> dict[str, Any]:
         if self._sends_url(seg.media_uri):
-            return self.protocol.audio_url_parts(self.model_name, seg.media_uri, seg.start_sec)
+            return self.protocol.audio_url(
+                self.model_name, seg.media_uri, seg.start_sec, seg.end_sec
+            )
         if seg.samples is not None and len(seg.samples):
             flac = await asyncio.to_thread(encode_flac, seg.samples)
         else:
             flac = await asyncio.to_thread(
                 encode_segment, seg.path, seg.audio_stream, seg.start_sec, seg.end_sec
             )
-        return self.protocol.audio_file_parts(self.model_name, flac, f"segment-{seg.index}.flac")
+        return self.protocol.audio_file(self.model_name, flac)
 
-    async def _image_parts(self, frame: ImageFrame) -> list[Any]:
+    async def _image_request(self, frame: ImageFrame) -> dict[str, Any]:
         try:
             jpeg = await asyncio.to_thread(Path(frame.image_path).read_bytes)
         except OSError as exc:
             problem = f"keyframe {frame.image_path} cannot be read: {exc.strerror}"
             raise MediaError(problem) from None
-        return self.protocol.image_file_parts(self.model_name, jpeg, f"shot-{frame.index}.jpg")
+        return self.protocol.image(self.model_name, jpeg)
 
-    async def _post(self, parts: list[Any], where: str) -> Any:
+    async def _post(self, request: dict[str, Any], where: str) -> Any:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.config.max_attempts),
             wait=_wait_respecting_retry_after(self.config.backoff_max_sec),
@@ -223,19 +264,19 @@ class TwelveLabsEmbedder(Embedder):
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._post_once(parts, where)
+                    return await self._post_once(request, where)
         except Transient as exc:
             attempts = self.config.max_attempts
             message = f"TwelveLabs {where}: still failing after {attempts} attempts ({exc})"
             raise MediaError(message) from None
         raise AssertionError("unreachable")
 
-    async def _post_once(self, parts: list[Any], where: str) -> Any:
+    async def _post_once(self, request: dict[str, Any], where: str) -> Any:
         if self._limiter is not None:
             await self._limiter.acquire()
         async with self._in_flight:
             try:
-                response = await self._http().post(self.protocol.PATH, files=parts)
+                response = await self._http().post(self.protocol.PATH, **request)
             except httpx.TimeoutException:
                 raise Transient("timed out") from None
             except httpx.TransportError as exc:

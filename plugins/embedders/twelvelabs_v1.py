@@ -3,11 +3,12 @@
 A request is a list of multipart parts; text fields are sent as parts too, because the API takes
 multipart/form-data even for text (httpx sends `data=` alone as urlencoded). A response is
 checked before a vector is trusted: wrong JSON or a vector of the wrong length is an error, never
-a silently wrong record. The Embed API v2 would be a sibling module with the same three functions.
+a silently wrong record. `twelvelabs_v2` builds the same requests for the Embed API v2.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from vtembed.errors import MediaError
@@ -15,27 +16,36 @@ from vtembed.errors import MediaError
 PROTOCOL = "twelvelabs-embed-v1"
 PATH = "/embed"
 Part = tuple[str, tuple[str | None, bytes | str, str | None]]
+Request = dict[str, Any]
+"""Keyword arguments of the POST (`files=`: multipart/form-data)."""
 
 
-def text_parts(model_name: str, text: str) -> list[Part]:
+def text(model_name: str, text: str) -> Request:
     # text_truncate=none: chunks already fit, so a 400 for length is a bug to see, not hide.
-    return [_field("model_name", model_name), _field("text", text), _field("text_truncate", "none")]
+    return _form(
+        [_field("model_name", model_name), _field("text", text), _field("text_truncate", "none")]
+    )
 
 
-def audio_file_parts(model_name: str, flac: bytes, filename: str) -> list[Part]:
-    return [_field("model_name", model_name), ("audio_file", (filename, flac, "audio/flac"))]
+def audio_file(model_name: str, flac: bytes) -> Request:
+    upload = ("audio_file", ("segment.flac", flac, "audio/flac"))
+    return _form([_field("model_name", model_name), upload])
 
 
-def image_file_parts(model_name: str, jpeg: bytes, filename: str) -> list[Part]:
-    return [_field("model_name", model_name), ("image_file", (filename, jpeg, "image/jpeg"))]
+def image(model_name: str, jpeg: bytes) -> Request:
+    upload = ("image_file", ("keyframe.jpg", jpeg, "image/jpeg"))
+    return _form([_field("model_name", model_name), upload])
 
 
-def audio_url_parts(model_name: str, url: str, start_offset_sec: float) -> list[Part]:
-    return [
-        _field("model_name", model_name),
-        _field("audio_url", url),
-        _field("audio_start_offset_sec", f"{start_offset_sec:.3f}"),
-    ]
+def audio_url(model_name: str, url: str, start_sec: float, end_sec: float) -> Request:
+    """The API takes a start offset and embeds one segment from there: the end is implied."""
+    return _form(
+        [
+            _field("model_name", model_name),
+            _field("audio_url", url),
+            _field("audio_start_offset_sec", f"{start_sec:.3f}"),
+        ]
+    )
 
 
 def vector(body: Any, kind: str, dim: int) -> list[float]:
@@ -57,6 +67,11 @@ def vector(body: Any, kind: str, dim: int) -> list[float]:
     return [float(v) for v in values]
 
 
+def usage(body: Any) -> Mapping[str, int]:
+    """v1.3 reports no token counts."""
+    return {}
+
+
 def error_detail(body: Any) -> str:
     """`code: message` from an error body, or a short note when it is not the documented JSON."""
     if isinstance(body, dict) and ("code" in body or "message" in body):
@@ -66,3 +81,7 @@ def error_detail(body: Any) -> str:
 
 def _field(name: str, value: str) -> Part:
     return (name, (None, value, None))
+
+
+def _form(parts: list[Part]) -> Request:
+    return {"files": parts}

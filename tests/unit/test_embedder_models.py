@@ -21,6 +21,7 @@ from vtembed.settings import ModelSpec, Settings, load_settings
 from vtembed.token_counters import TokenCounter, WordCounter
 
 V1 = "twelvelabs-embed-v1"
+V2, V2_MULTI = "twelvelabs-embed-v2", "twelvelabs-embed-v2-multi"
 
 
 pytestmark = pytest.mark.usefixtures("clean_env")
@@ -92,7 +93,12 @@ def test_a_third_party_model_needs_no_settings_table() -> None:
         (
             "twelvelabs",
             "marengo3.0",
-            ModelSpec(dim=512, text_token_limit=500, audio_segment_sec=10.0, protocol=V1),
+            ModelSpec(dim=512, text_token_limit=500, audio_segment_sec=10.0, protocol=V2),
+        ),
+        (
+            "twelvelabs",
+            "marengo3.5",
+            ModelSpec(dim=512, text_token_limit=2000, audio_segment_sec=10.0, protocol=V2_MULTI),
         ),
         (
             "local",
@@ -114,7 +120,7 @@ def test_a_partial_table_overrides_field_by_field(tmp_path: Path) -> None:
         '[models."marengo3.0"]\ntext_token_limit = 60\n[models.tp-small]\naudio_segment_sec = 2\n',
     )
     marengo = _registry().embedder("twelvelabs").model_spec("marengo3.0", settings)
-    assert (marengo.dim, marengo.text_token_limit, marengo.protocol) == (512, 60, V1)
+    assert (marengo.dim, marengo.text_token_limit, marengo.protocol) == (512, 60, V2)
     embedder = ThirdParty(settings)
     assert (embedder.dim, embedder.text_token_limit, embedder.audio_segment_sec) == (8, 12, 2.0)
     assert ThirdParty(settings, "tp-words").audio_segment_sec == 4.0  # other models untouched
@@ -193,3 +199,25 @@ def test_clip_is_the_default_counter() -> None:
 
     assert ThirdParty(load_settings()).token_counter() is get_counter()
     assert token_counters.names() == ["clip", "words"]
+
+
+def test_marengo_3_5_takes_a_dimension_and_a_store_is_queried_at_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TWELVELABS_API_KEY", "k")
+    twelvelabs = _registry().embedder("twelvelabs")
+    assert twelvelabs.settings_section is not None
+    sections = [twelvelabs.settings_section]
+
+    def settings(**given: object) -> Settings:
+        return load_settings({"twelvelabs": given} if given else None, sections=sections)
+
+    chosen = settings(embedding_dimension=256)
+    assert twelvelabs(chosen, "marengo3.5").dim == 256
+    assert twelvelabs(settings(), "marengo3.5").dim == 512
+    with pytest.raises(UsageError, match=r"marengo3\.0 always gives 512 dims"):
+        twelvelabs(chosen, "marengo3.0")
+    # search builds the query embedder from what the store holds, with no flag given
+    assert twelvelabs.for_store(settings(), "marengo3.5", 256).dim == 256
+    assert twelvelabs.for_store(settings(), "marengo3.0", 512).dim == 512
+    assert ThirdParty.for_store(load_settings(), "tp-small", 8).dim == 8

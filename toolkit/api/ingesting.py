@@ -74,6 +74,7 @@ def ingest(
             executor.run(todo, stages, summary)
     summary.sink = store.describe()
     summary.dry_run = settings.dry_run
+    summary.input_tokens = dict(the_embedder.usage())
     if settings.dry_run:
         summary.cost = the_embedder.estimate_cost(
             summary.text_requests, summary.audio_request_seconds, summary.image_requests

@@ -103,7 +103,7 @@ def search(
         )
     model_name, dim = stored
     embedder_cls = pick_embedder(app.registry, settings, model_name)
-    vector = embed_query(query, embedder_cls(settings, model_name))
+    vector = embed_query(query, embedder_cls.for_store(settings, model_name, dim))
     if len(vector) != dim:
         raise UsageError(
             f"sink {settings.sink} holds {model_name} vectors of {dim} dims, but the query "
