@@ -64,3 +64,13 @@ def test_keyframes_sent_as_pictures_are_image_requests_and_ocr_ones_text() -> No
         "dry run: would send 2 text requests, 0 audio requests (0.0 audio minutes) and "
         "2 image requests for 2 items"
     )
+
+
+def test_tokens_the_endpoint_counted_are_summed_in_the_account() -> None:
+    summary = RunSummary("twelvelabs", "marengo3.5", ok=1, records_written=3)
+    assert not any("input tokens" in line for line in summary.lines("jsonl:e.jsonl"))
+    summary.input_tokens = {"text": 1234, "audio": 20}
+    assert summary.lines("jsonl:e.jsonl")[-1] == (
+        "input tokens counted by twelvelabs: audio 20, text 1,234"
+    )
+    assert summary.to_json()["requests"]["input_tokens"] == {"text": 1234, "audio": 20}
