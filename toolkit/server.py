@@ -27,7 +27,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from vtembed.clip_tokens import get_counter
 from vtembed.embedder import Embedder
 from vtembed.models import TextChunk
-from vtembed.server_audio import ApiError, AudioService, mb_to_bytes, too_large
+from vtembed.server_audio import AudioService
+from vtembed.server_errors import ApiError, mb_to_bytes, too_large
 from vtembed.server_image import ImageService
 from vtembed.settings import Settings
 from vtembed.transcriber import Transcriber

@@ -15,38 +15,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import httpx
-from fastapi import HTTPException, UploadFile
+from fastapi import UploadFile
 
 from vtembed.embedder import Embeddable, Embedder
 from vtembed.errors import MediaError, VtembedError
 from vtembed.media import DecodeResult, audio_segments, pcm_windows, probe
 from vtembed.models import AudioSegment, Transcript
+from vtembed.server_errors import ApiError, mb_to_bytes, too_large
+from vtembed.server_fetch import download
 from vtembed.settings import Settings
 from vtembed.transcriber import Transcriber
 
 _CHUNK = 1 << 16
 log = logging.getLogger(__name__)
-
-
-class ApiError(HTTPException):
-    """An error answered the way TwelveLabs answers: the status and JSON `{code, message}`.
-
-    An HTTPException, so FastAPI passes it through even when it is raised while the request
-    body is still being read (the size limit)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(status_code=status, detail=message)
-        self.code = code
-        self.message = message
-
-
-def too_large(what: str, limit_mb: float) -> ApiError:
-    return ApiError(
-        413, "content_too_large", f"{what} is larger than this server's limit of {limit_mb:g} MB"
-    )
 
 
 async def save_upload(
@@ -64,46 +46,6 @@ async def save_upload(
             if written > limit:
                 raise too_large(label, limit_mb)
             out.write(chunk)
-
-
-async def download(url: str, dest: Path, limit_mb: float, label: str = "audio_url") -> None:
-    """Fetch a URL field under the same limit as an upload; any failure is the client's 400,
-    naming the field and the URL (the client may have sent several)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ApiError(
-            400, "parameter_invalid", f"{label} must be an http:// or https:// URL, not {url!r}"
-        )
-    limit = mb_to_bytes(limit_mb)
-    try:
-        async with (
-            httpx.AsyncClient(follow_redirects=True, timeout=30.0) as client,
-            client.stream("GET", url) as response,
-        ):
-            if response.status_code >= 400:
-                raise ApiError(
-                    400,
-                    "parameter_invalid",
-                    f"{label} {url} answered HTTP {response.status_code}",
-                )
-            length = response.headers.get("content-length", "")
-            if length.isdigit() and int(length) > limit:
-                raise too_large(f"{label} {url}", limit_mb)
-            written = 0
-            with dest.open("wb") as out:
-                async for chunk in response.aiter_bytes(_CHUNK):
-                    written += len(chunk)
-                    if written > limit:
-                        raise too_large(f"{label} {url}", limit_mb)
-                    out.write(chunk)
-    except httpx.HTTPError as exc:
-        raise ApiError(
-            400, "parameter_invalid", f"{label} {url} cannot be fetched: {exc}"
-        ) from None
-
-
-def mb_to_bytes(limit_mb: float) -> int:
-    return int(limit_mb * 1024 * 1024)
 
 
 class AudioService:
@@ -136,7 +78,7 @@ class AudioService:
                 await save_upload(upload, path, limit_mb)
                 label, meta = "audio_file", {"input_filename": upload.filename}
             else:
-                await download(str(url), path, limit_mb)
+                await download(str(url), path, limit_mb, "audio_url", self.settings.serve)
                 label, meta = "audio_url", {"input_url": url}
             segments = await asyncio.to_thread(self.segments, path, label, offset_sec)
             # Still inside the block: an embedder that reads the sound cuts it from this file.

@@ -20,7 +20,9 @@ from fastapi import UploadFile
 
 from vtembed.embedder import Embedder
 from vtembed.models import ImageFrame
-from vtembed.server_audio import ApiError, download, save_upload
+from vtembed.server_audio import save_upload
+from vtembed.server_errors import ApiError
+from vtembed.server_fetch import download, refuse_unless_fetching
 from vtembed.settings import Settings
 
 if TYPE_CHECKING:
@@ -51,14 +53,8 @@ class ImageService:
             )
         if upload is not None and url:
             raise ApiError(400, "parameter_invalid", "give image_file or image_url, not both")
-        if url and not self.settings.serve.fetch_image_urls:
-            raise ApiError(
-                400,
-                "parameter_not_supported",
-                "image_url is off on this server, which fetches nothing by default: upload the "
-                "picture as image_file, or start it with fetch_image_urls = true under [serve] "
-                "in the config (VTEMBED_SERVE__FETCH_IMAGE_URLS=true)",
-            )
+        if url:
+            refuse_unless_fetching("image_url", self.settings.serve)
         return True
 
     async def embedding(self, upload: UploadFile | None, url: str | None) -> dict[str, Any]:
@@ -70,7 +66,7 @@ class ImageService:
                 await save_upload(upload, received, limit_mb, "image_file")
                 label, meta = "image_file", {"input_filename": upload.filename}
             else:
-                await download(str(url), received, limit_mb, "image_url")
+                await download(str(url), received, limit_mb, "image_url", self.settings.serve)
                 label, meta = f"image_url {url}", {"input_url": url}
             if self.embedder.image_input == "file":
                 path = Path(tmp) / "image.jpg"

@@ -128,8 +128,11 @@ class ServeSettings(BaseModel):
     port: int = Field(8765, ge=0, le=65535)
     """0 lets the system choose a free port."""
     max_upload_mb: float = Field(50.0, gt=0)
-    fetch_image_urls: bool = False
-    """Whether `image_url` requests make the server fetch the URL (off: no server-side requests)."""
+    fetch_urls: bool = False
+    """Whether requests that link media (`audio_url`, `image_url`) make the server fetch it
+    (off: the server makes no requests of its own)."""
+    fetch_private_urls: bool = False
+    """With `fetch_urls`, also loopback, private and link-local addresses (off: public only)."""
 
 
 class FramesSettings(BaseModel):

@@ -122,7 +122,10 @@ def server(
     reference: minilm.MiniLMEncoder, cache_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     s = start_server(
-        tmp_path_factory.mktemp("serve-images"), cache_dir, VTEMBED_SERVE__FETCH_IMAGE_URLS="true"
+        tmp_path_factory.mktemp("serve-images"),
+        cache_dir,
+        VTEMBED_SERVE__FETCH_URLS="true",
+        VTEMBED_SERVE__FETCH_PRIVATE_URLS="true",  # the media server is on 127.0.0.1
     )
     yield s
     stop_server(s)
@@ -209,7 +212,7 @@ def test_not_an_image(server: Server, pictures: dict[str, bytes]) -> None:
 
 @pytest.mark.slow
 def test_sdk_image_url(sdk: TwelveLabs, media: MediaServer, pictures: dict[str, bytes]) -> None:
-    """With `fetch_image_urls` on (this server has it from the environment)."""
+    """With `fetch_urls` on (this server has it from the environment)."""
     url = media.url("/title.png")
     result = sdk.embed.create(model_name=MODEL, image_url=url)
     image = result.image_embedding
@@ -339,7 +342,7 @@ def test_image_url_is_off_by_default() -> None:
     finally:
         media.stop()
     message = assert_error(response, 400, "parameter_not_supported")
-    assert "fetch_image_urls = true" in message and "VTEMBED_SERVE__FETCH_IMAGE_URLS" in message
+    assert "fetch_urls = true" in message and "VTEMBED_SERVE__FETCH_URLS" in message
     assert media.gets["/red.png"] == 0  # nothing was fetched
 
 
@@ -349,7 +352,7 @@ def test_image_url_when_on_and_its_limits() -> None:
     try:
         small = media.add("/red.png", Route(flat((255, 0, 0)), content_type="image/png"))
         big = media.add("/big.png", Route(noise_png(80), content_type="image/png"))
-        app, embedder = serve(fetch_image_urls=True, max_upload_mb=0.01)
+        app, embedder = serve(fetch_urls=True, fetch_private_urls=True, max_upload_mb=0.01)
         with TestClient(app) as client:
             fetched = embed(client, image_url=small)
             too_big = embed(client, image_url=big)
