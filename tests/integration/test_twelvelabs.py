@@ -270,3 +270,26 @@ def test_overlapped_uploads_are_encoded_from_decoded_audio(
         vtembed, media, tmp_path / "seq.jsonl", env={**plugin, "VTEMBED_PIPELINE__OVERLAP": "false"}
     )
     assert sequential.code == 1 and "an ffmpeg cut was asked for" in sequential.err
+
+
+def test_marengo_3_0_speaks_v1_3_when_its_protocol_is_set_back(
+    media: Path, tmp_path: Path, vtembed
+) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "v1.toml"
+    config.write_text('[models."marengo3.0"]\nprotocol = "twelvelabs-embed-v1"\n')
+    out = tmp_path / "m3-v1.jsonl"
+    run, fake = _ingest(
+        vtembed,
+        media / "talk two.wav",
+        out,
+        "--model",
+        "marengo3.0",
+        root=("--config", str(config)),
+        model_name="marengo3.0",
+        dim=512,
+        token_limit=500,
+    )
+    assert run.code == 0, run.text
+    assert fake.violations == [] and fake.arrivals  # multipart /embed, not /embed-v2
+    recs = records(out)
+    assert recs and {(r["model_name"], r["dim"]) for r in recs} == {("marengo3.0", 512)}
