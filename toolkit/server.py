@@ -30,6 +30,7 @@ from vtembed.models import TextChunk
 from vtembed.server_audio import AudioService
 from vtembed.server_errors import ApiError, mb_to_bytes, too_large
 from vtembed.server_image import ImageService
+from vtembed.server_model import add_model_route
 from vtembed.settings import Settings
 from vtembed.transcriber import Transcriber
 
@@ -65,6 +66,8 @@ def create_app(
     app.add_exception_handler(Exception, _unexpected)
     audio = AudioService(settings, embedder, transcriber_factory)
     image = ImageService(settings, embedder)
+
+    add_model_route(app, embedder)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
