@@ -26,6 +26,7 @@ from vtembed.cli import (
     serve,
     shots_cmd,
     transcribe_cmd,
+    ui_cmd,
 )
 from vtembed.cli.main import INTERRUPTED
 from vtembed.errors import VtembedError
@@ -74,6 +75,7 @@ def build_app(pm: VtembedPluginManager) -> typer.Typer:
     plugins_cmd.register(app)
     doctor.register(app, sections)
     serve.register(app)
+    ui_cmd.register(app)
     search.register(app, registry.settings_sections(sources=False))
     prune.register(app, sections)
     pm.hook.vtembed_register_commands(app=app)
