@@ -29,4 +29,5 @@ def add_model_route(app: FastAPI, embedder: Embedder) -> None:
             "tokenizer": spec.tokenizer,
             "audio_segment_sec": spec.audio_segment_sec,
             "image_input": embedder.image_input,
+            "audio_embedded_from": embedder.audio_embedded_from,
         }

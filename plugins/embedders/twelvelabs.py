@@ -29,7 +29,7 @@ from vtembed.embedder import Embeddable, Embedder
 from vtembed.errors import MediaError, UsageError
 from vtembed.media import encode_flac, encode_segment
 from vtembed.models import AudioSegment, ImageFrame
-from vtembed.plugins.embedders import twelvelabs_v1, twelvelabs_v2
+from vtembed.plugins.embedders import twelvelabs_served, twelvelabs_v1, twelvelabs_v2
 from vtembed.settings import ModelSpec, PluginSection, Settings, section
 
 PROTOCOLS = (twelvelabs_v1.PROTOCOL, twelvelabs_v2.PROTOCOL, twelvelabs_v2.MULTI_PROTOCOL)
@@ -105,6 +105,7 @@ class TwelveLabsEmbedder(Embedder):
         super().__init__(settings, model_name)
         self.config: TwelveLabsSettings = section(settings, SECTION.name)
         self.protocol = self._wire()
+        self._follow_served_model()
         if self.config.api_key is None and not settings.dry_run:
             raise UsageError(
                 "TWELVELABS_API_KEY is not set: export it (or set twelvelabs.api_key), "
@@ -115,6 +116,26 @@ class TwelveLabsEmbedder(Embedder):
         rpm = self.config.requests_per_minute
         self._limiter = AsyncLimiter(rpm / 60, 1) if rpm else None
         self.tokens_used: Counter[str] = Counter()
+
+    def _follow_served_model(self) -> None:
+        """Against a `vtembed serve`, take pictures and sound as its embedder does: one that
+        embeds a picture by its text gets the text read here (OCR) and sent as text."""
+        if not twelvelabs_served.asks(self.config.base_url):
+            return
+        key = self.config.api_key.get_secret_value() if self.config.api_key else ""
+        served = twelvelabs_served.served_model(self.config.base_url, key)
+        if served is not None:
+            self.image_input = served.image_input
+            self.audio_embedded_from = served.audio_embedded_from
+
+    def wants(self, item: Embeddable) -> bool:
+        """A picture read by OCR needs text to be sent (as a text request), and a served
+        embedder that embeds sound by its transcript needs words in the segment."""
+        if isinstance(item, ImageFrame) and self.image_input == "ocr":
+            return bool(item.text.strip())
+        if isinstance(item, AudioSegment) and self.audio_embedded_from == "transcript":
+            return bool(item.text.strip())
+        return super().wants(item)
 
     def _wire(self) -> Any:
         """The protocol's request builder; a chosen `embedding_dimension` becomes the model's
@@ -147,6 +168,20 @@ class TwelveLabsEmbedder(Embedder):
 
     def usage(self) -> Mapping[str, int]:
         return dict(self.tokens_used)
+
+    @classmethod
+    def model_spec(cls, model_name: str, settings: Settings) -> ModelSpec:
+        """A server other than TwelveLabs that says which model it embeds with (`vtembed
+        serve` does) decides the limits, and a run for another model stops here, before any
+        work; otherwise the declared models and settings tables."""
+        config: TwelveLabsSettings | None = getattr(settings, SECTION.name, None)
+        if config is not None and twelvelabs_served.asks(config.base_url):
+            key = config.api_key.get_secret_value() if config.api_key else ""
+            served = twelvelabs_served.served_model(config.base_url, key)
+            if served is not None:
+                twelvelabs_served.refuse_other_model(config.base_url, served, model_name)
+                return twelvelabs_served.spec_of(served)
+        return super().model_spec(model_name, settings)
 
     @classmethod
     def serves(cls, model_name: str, settings: Settings) -> bool:
@@ -216,7 +251,7 @@ class TwelveLabsEmbedder(Embedder):
     async def _embed_one(self, item: Embeddable) -> list[float]:
         if isinstance(item, AudioSegment):
             kind, request = "audio", await self._audio_request(item)
-        elif isinstance(item, ImageFrame):
+        elif isinstance(item, ImageFrame) and self.image_input == "file":
             kind, request = "image", await self._image_request(item)
         else:
             kind, request = "text", self.protocol.text(self.model_name, item.text)
