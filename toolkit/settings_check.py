@@ -36,6 +36,7 @@ NOT_SETTINGS = frozenset(
         "VTEMBED_LOAD_PLUGINS",  # plugin_manager.py: the only third-party distributions to load
         "VTEMBED_TRACE_PLUGINS",  # plugin_manager.py: print every hook call to stderr
         "VTEMBED_SERVE_API_KEY",  # server.py, cli/serve.py: the key `vtembed serve` requires
+        "VTEMBED_UI_TOKEN",  # ui/auth.py, cli/ui_cmd.py: the token `vtembed ui` requires
     }
 )
 
