@@ -31,6 +31,7 @@ from vtembed.server_audio import AudioService
 from vtembed.server_errors import ApiError, mb_to_bytes, too_large
 from vtembed.server_image import ImageService
 from vtembed.server_model import add_model_route
+from vtembed.server_v2 import add_v2_routes
 from vtembed.settings import Settings
 from vtembed.transcriber import Transcriber
 
@@ -68,6 +69,7 @@ def create_app(
     image = ImageService(settings, embedder)
 
     add_model_route(app, embedder)
+    add_v2_routes(app, settings, embedder, audio, image)  # POST /v1.3/embed-v2 (JSON)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -21,7 +21,7 @@ from fastapi import UploadFile
 from vtembed.embedder import Embeddable, Embedder
 from vtembed.errors import MediaError, VtembedError
 from vtembed.media import DecodeResult, audio_segments, pcm_windows, probe
-from vtembed.models import AudioSegment, Transcript
+from vtembed.models import AudioSegment, MediaInfo, Transcript
 from vtembed.server_errors import ApiError, mb_to_bytes, too_large
 from vtembed.server_fetch import download
 from vtembed.settings import Settings
@@ -100,25 +100,7 @@ class AudioService:
     def segments(self, path: Path, label: str, offset_sec: float) -> list[AudioSegment]:
         """Blocking (decode, Whisper): call it in a worker thread. `label` names the audio in
         messages, never the temporary path."""
-        try:
-            info = probe(str(path))
-            if info.duration_sec and offset_sec >= info.duration_sec:  # say so before decoding
-                raise _past_end(offset_sec, info.duration_sec)
-            decoded = DecodeResult()
-            windows = pcm_windows(info, self.settings.whisper.window_sec, decoded)
-            transcript: Transcript | None = None
-            if self.embedder.audio_embedded_from == "transcript":
-                with self._lock:
-                    transcript = self._get_transcriber().transcribe(windows)
-            else:
-                for _ in windows:  # decode to the end: the decoded length is the true one
-                    pass
-        except MediaError as exc:
-            message = str(exc).replace(f"{path}: ", "").replace(str(path), label)
-            raise ApiError(400, "parameter_invalid", f"{label}: {message}") from None
-        if decoded.warning:
-            log.warning("%s: %s", label, decoded.warning)
-        duration = decoded.duration_sec
+        info, duration, transcript = self.decode(path, label, offset_sec)
         if offset_sec >= duration:
             raise _past_end(offset_sec, duration)
         spans = audio_segments(info, duration - offset_sec, self.embedder.audio_segment_sec)
@@ -129,6 +111,34 @@ class AudioService:
             text = "".join(w.text for w in words).strip()
             out.append(replace(seg, start_sec=start, end_sec=end, text=text))
         return [seg for seg in out if self.embedder.wants(seg)]
+
+    def decode(
+        self, path: Path, label: str, offset_sec: float = 0.0, transcribe: bool | None = None
+    ) -> tuple[MediaInfo, float, Transcript | None]:
+        """Blocking: the audio's stream, its decoded length and (when `transcribe`, by default
+        when the embedder embeds audio from its transcript) its words. Shared with the Embed
+        API v2 route (`server_v2_media`), which needs a transcript for `transcription` too."""
+        if transcribe is None:
+            transcribe = self.embedder.audio_embedded_from == "transcript"
+        try:
+            info = probe(str(path))
+            if info.duration_sec and offset_sec >= info.duration_sec:  # say so before decoding
+                raise _past_end(offset_sec, info.duration_sec)
+            decoded = DecodeResult()
+            windows = pcm_windows(info, self.settings.whisper.window_sec, decoded)
+            transcript: Transcript | None = None
+            if transcribe:
+                with self._lock:
+                    transcript = self._get_transcriber().transcribe(windows)
+            else:
+                for _ in windows:  # decode to the end: the decoded length is the true one
+                    pass
+        except MediaError as exc:
+            message = str(exc).replace(f"{path}: ", "").replace(str(path), label)
+            raise ApiError(400, "parameter_invalid", f"{label}: {message}") from None
+        if decoded.warning:
+            log.warning("%s: %s", label, decoded.warning)
+        return info, decoded.duration_sec, transcript
 
     def _get_transcriber(self) -> Transcriber:
         if self._transcriber is None:

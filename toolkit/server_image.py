@@ -68,16 +68,22 @@ class ImageService:
             else:
                 await download(str(url), received, limit_mb, "image_url", self.settings.serve)
                 label, meta = f"image_url {url}", {"input_url": url}
-            if self.embedder.image_input == "file":
-                path = Path(tmp) / "image.jpg"
-                await asyncio.to_thread(_as_jpeg, received, path, label)
-                frame = ImageFrame(0, 0.0, 0.0, str(path), str(path), "")
-            else:
-                text = await asyncio.to_thread(self._read, received, label)
-                frame = ImageFrame(0, 0.0, 0.0, str(received), str(received), text)
-            # Still inside the block: an embedder that reads the picture reads this file.
-            [vector] = await self.embedder.embed([frame])
+            # Still inside the block: an embedder that reads the picture reads a file here.
+            vector = await self.vector(received, Path(tmp), label)
         return {"segments": [{"float": vector}], "metadata": meta}
+
+    async def vector(self, received: Path, folder: Path, label: str) -> list[float]:
+        """The picture's one vector, its JPEG (for a "file" embedder) written into `folder`.
+        Shared with the Embed API v2 route (`server_v2`), which receives pictures its own way."""
+        if self.embedder.image_input == "file":
+            path = folder / "image.jpg"
+            await asyncio.to_thread(_as_jpeg, received, path, label)
+            frame = ImageFrame(0, 0.0, 0.0, str(path), str(path), "")
+        else:
+            text = await asyncio.to_thread(self._read, received, label)
+            frame = ImageFrame(0, 0.0, 0.0, str(received), str(received), text)
+        [vector] = await self.embedder.embed([frame])
+        return vector
 
     def _read(self, path: Path, label: str) -> str:
         """Blocking (OCR): the picture's text as `ingest` embeds a keyframe's, or a 400 saying
