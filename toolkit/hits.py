@@ -58,11 +58,18 @@ def jump(uri: str, start_sec: float) -> list[str]:
 
 def format_hit(hit: dict[str, Any], width: int = 100) -> str:
     """Score, title, time range and modality on one line; the text, the jump lines and the
-    shot's thumbnail (when the store kept one) below."""
+    shot's thumbnail (when the store kept one) below. A grouped hit (with `modalities` and
+    `records`) shows its span, every modality that found it and how many records; it jumps to
+    its best record's start (`start_sec`)."""
     media = hit.get("media", {})
+    found_by = hit["modality"]
+    if "modalities" in hit:
+        count = len(hit.get("records", ()))
+        found_by = ", ".join(hit["modalities"]) + (f" ({count} records)" if count > 1 else "")
+    span = hit.get("span_start_sec", hit["start_sec"]), hit.get("span_end_sec", hit["end_sec"])
     head = (
         f"{hit['score']:.3f}  {media.get('title') or media.get('uri', '?')}  "
-        f"{time_range(hit['start_sec'], hit['end_sec'])}  {hit['modality']}"
+        f"{time_range(*span)}  {found_by}"
     )
     lines = [head]
     if hit.get("text"):

@@ -7,16 +7,17 @@ store, ids once per batch, where the resume manifest lives, and replacing a chan
 records only once its new ones are all stored. A sink only says where its store lives on this
 machine (`local_path`), if it does, so the host keeps its files beside it.
 
-Beyond storing, counting and deleting, a sink may offer three capabilities, and says so in
-`capabilities` (a class-level frozenset of names), which the host reads: `"search"`
-(`search`, `open_for_search`), `"stored_model"` (`stored_model`: which model a store holds,
-without opening it) and `"media_counts"` (`media_counts`: the media ids a store holds, with
-their record counts, without opening it). Declared flags rather than `typing.Protocol`s: the
-base class keeps a documented default for every method, so a `runtime_checkable` protocol
-(which only asks whether a name exists) would find every capability on every sink, and the
-host-side wrapper a sink is opened through can copy one frozenset where it could not grow or
-hide methods. A declaration is checked as the class is made: naming an unknown capability, or
-one whose method the class does not implement, is a `TypeError` (so the plugin fails alone).
+Beyond storing, counting and deleting, a sink may offer four capabilities, and says so in
+`capabilities` (a class-level frozenset of names), which the host reads: `"search"` (`search`,
+`open_for_search`), `"text_search"` (`text_search`: full-text BM25 ranking of the records' `text`,
+which hybrid search fuses with the vector ranking), `"stored_model"` (`stored_model`: which model a
+store holds, without opening it) and `"media_counts"` (`media_counts`: the media ids a store holds,
+with their record counts, without opening it). Declared flags rather than `typing.Protocol`s: the
+base class keeps a documented default for every method, so a `runtime_checkable` protocol (which
+only asks whether a name exists) would find every capability on every sink, and the host-side
+wrapper a sink is opened through can copy one frozenset where it could not grow or hide methods. A
+declaration is checked as the class is made: naming an unknown capability, or one whose method the
+class does not implement, is a `TypeError` (so the plugin fails alone).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 CAPABILITIES: dict[str, str] = {
     "search": "search",
+    "text_search": "text_search",
     "stored_model": "stored_model",
     "media_counts": "media_counts",
 }
@@ -52,7 +54,8 @@ class Sink(ABC):
 
     scheme: ClassVar[str]
     capabilities: ClassVar[frozenset[str]] = frozenset()
-    """What the sink offers beyond storing: any of "search", "stored_model", "media_counts"."""
+    """What the sink offers beyond storing: any of "search", "text_search", "stored_model",
+    "media_counts"."""
     settings_section: ClassVar[PluginSection | None] = None
     """The sink's own settings table, if it has one (`[name]` in TOML, `--name-key` flags)."""
 
@@ -181,6 +184,20 @@ class Sink(ABC):
         `media_uri`; only records matching all of them are scored.
         """
         raise NotImplementedError(f"the {self.scheme} sink does not support search")
+
+    def text_search(
+        self, query: str, k: int, filters: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """The k records whose `text` best matches the query's words, by BM25, best first;
+        declare `"text_search"` to have it asked (on the handle `open_for_search` gives).
+
+        A hit is shaped as a `search` hit, with `score` the BM25 score (higher is better; only
+        its order matters, as hybrid search fuses ranks, not scores). Records that share no
+        word with the query are not hits. `filters` are those of `search`. Numbers and codes
+        ("2019", "X-42") must match as written: `vtembed.ranking.words` is a tokeniser that
+        keeps them.
+        """
+        raise NotImplementedError(f"the {self.scheme} sink does not support full-text search")
 
     def close(self) -> None:
         """Flush and release the store."""

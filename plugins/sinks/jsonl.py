@@ -5,8 +5,9 @@ Beside `PATH` it keeps `PATH.meta.json` (the model and dimension the file holds)
 batch is appended with a single write and fsync; a line cut short by a kill is cut off at the
 next open.
 Search is an exact scan that takes no lock, so it runs beside a writer (it skips a half-written
-last line). A PATH that cannot be such a file (a folder, one of those three files of another
-store, a path under a file) is refused by `check_target` before anything is made.
+last line); full-text search is BM25 over the same scan (`jsonl_text`). A PATH that cannot be such
+a file (a folder, one of those three files of another store, a path under a file) is refused by
+`check_target` before anything is made.
 
 Lines are written and read with orjson, about fifteen times faster than `json` both ways; the
 index built at open, every search and every delete read the whole file. A vector of float32
@@ -32,6 +33,7 @@ from vtembed import hookimpl
 from vtembed.errors import MediaError, UsageError
 from vtembed.models import EmbeddingRecord
 from vtembed.paths import folder_problem
+from vtembed.plugins.sinks.jsonl_text import text_search_file
 from vtembed.settings import Settings
 from vtembed.sink import Sink, local_store_path
 
@@ -45,7 +47,7 @@ SEARCH_BLOCK = 4096  # rows scored per numpy block while scanning
 
 class JsonlSink(Sink):
     scheme = "jsonl"
-    capabilities = frozenset({"search", "stored_model", "media_counts"})
+    capabilities = frozenset({"search", "text_search", "stored_model", "media_counts"})
 
     def __init__(
         self, target: str, *, model_name: str, dim: int, settings: Settings | None = None
@@ -163,6 +165,12 @@ class JsonlSink(Sink):
         self, vector: Sequence[float], k: int, filters: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
         return search_file(self.path, vector, k, filters)
+
+    def text_search(
+        self, query: str, k: int, filters: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        wanted = {key: value for key, value in (filters or {}).items() if value is not None}
+        return text_search_file(self.path, query, k, lambda record: _matches(record, wanted))
 
     def close(self) -> None:
         pass

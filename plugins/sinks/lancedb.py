@@ -13,8 +13,9 @@ Writes are upserts by record id (`merge_insert`, whose result says how many rows
 writing a record twice stores it once. A batch goes to LanceDB as Arrow columns built with numpy,
 never row by row. Search is cosine similarity, filtered before scoring: an exact flat scan on small
 tables, an IVF index once the table is large enough (`lancedb_index` says when it is built,
-refreshed and retrained; its scores stay exact). Arrow and LanceDB are imported (`lancedb_tables`)
-only when a store is opened.
+refreshed and retrained; its scores stay exact). Full-text search (BM25 on `text`, for hybrid
+search) uses LanceDB's own full-text index (`lancedb_text`). Arrow and LanceDB are imported
+(`lancedb_tables`) only when a store is opened.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pydantic import Field
 from vtembed import hookimpl
 from vtembed.errors import UsageError
 from vtembed.models import EmbeddingRecord
-from vtembed.plugins.sinks import lancedb_index
+from vtembed.plugins.sinks import lancedb_index, lancedb_text
 from vtembed.plugins.sinks.flat_record import from_row
 from vtembed.plugins.sinks.lancedb_index import IndexSettings
 from vtembed.settings import PluginSection, Settings
@@ -59,7 +60,7 @@ def table_name(prefix: str, model_name: str) -> str:
 class LanceDbSink(Sink):
     scheme = "lancedb"
     settings_section = SECTION
-    capabilities = frozenset({"search", "stored_model", "media_counts"})
+    capabilities = frozenset({"search", "text_search", "stored_model", "media_counts"})
 
     def __init__(
         self,
@@ -157,6 +158,7 @@ class LanceDbSink(Sink):
         rows = tables.columns(list(by_id.values()), self.dim)
         if self.table is None:
             self.table = tables.create(self.db, self.table_name, rows, self.model_name, self.dim)
+            lancedb_text.ensure_index(self.table)
             new = len(by_id)
         else:
             result = (
@@ -202,6 +204,14 @@ class LanceDbSink(Sink):
         out = [{**from_row(row), "score": 1.0 - float(row["_distance"])} for row in hits]
         out.sort(key=lambda hit: hit["score"], reverse=True)
         return out
+
+    def text_search(
+        self, query: str, k: int, filters: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        if k <= 0 or self.table is None:
+            return []
+        rows = lancedb_text.search(self.table, query, k, _where(filters or {}))
+        return [{**from_row(row), "score": float(row["_score"])} for row in rows]
 
     def query(self, vector: list[float], k: int, filters: dict[str, Any] | None = None) -> Any:
         """The LanceDB query a search runs; its `explain_plan()` shows whether the index is used."""

@@ -49,7 +49,8 @@ def search(vtembed, out: Path, *args: str, query: str = QUERY):  # type: ignore[
 
 
 def test_finds_the_dog_where_it_is_said(archive: dict[str, Path], vtembed) -> None:  # type: ignore[no-untyped-def]
-    run = search(vtembed, archive["out"], "--json")
+    # Vectors alone, one hit per record: cosine scores, which say how much nearer the dog is.
+    run = search(vtembed, archive["out"], "--json", "--mode", "vector", "--no-group")
     assert run.code == 0, run.text
     hits = json.loads(run.out)
     assert hits and all("embedding" not in h for h in hits)
@@ -60,6 +61,13 @@ def test_finds_the_dog_where_it_is_said(archive: dict[str, Path], vtembed) -> No
     assert best["start_sec"] < 4.5 and best["end_sec"] > 2.0
     others = [h["score"] for h in hits if h["media"]["title"] != "dog walk"]
     assert others and best["score"] > max(others) + 0.2
+    # The default (hybrid, grouped): the same moment first, its text chunk and audio segment
+    # one hit; fused scores only order hits.
+    grouped = json.loads(search(vtembed, archive["out"], "--json").out)
+    assert grouped[0]["media"]["title"] == "dog walk"
+    assert grouped[0]["start_sec"] < 4.5 and grouped[0]["end_sec"] > 2.0
+    assert {"text", "audio"} <= set(grouped[0]["modalities"])
+    assert [h["score"] for h in grouped] == sorted((h["score"] for h in grouped), reverse=True)
 
 
 def test_filters_and_k(archive: dict[str, Path], vtembed) -> None:  # type: ignore[no-untyped-def]

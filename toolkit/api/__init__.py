@@ -66,13 +66,19 @@ def search(
     k: int = 10,
     modality: str = "all",
     media: str | None = None,
+    mode: str = "hybrid",
+    group: bool = True,
+    group_gap_sec: float = 3.0,
     config: Config = None,
     plugins: Sequence[str] = (),
     **settings: Any,
 ) -> SearchResult:
     """The stored moments nearest to the query; see `Vtembed.search`."""
     app = Vtembed(config=config, plugins=plugins)
-    return app.search(query, k=k, modality=modality, media=media, **settings)
+    return app.search(
+        query, k=k, modality=modality, media=media, mode=mode, group=group,
+        group_gap_sec=group_gap_sec, **settings,
+    )  # fmt: skip
 
 
 def transcribe(

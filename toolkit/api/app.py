@@ -75,13 +75,22 @@ class Vtembed:
         k: int = 10,
         modality: str = "all",
         media: str | None = None,
+        mode: str = "hybrid",
+        group: bool = True,
+        group_gap_sec: float = 3.0,
         **settings: Any,
     ) -> SearchResult:
-        """The stored moments nearest to the query, best first."""
+        """The stored moments nearest to the query, best first: `mode` "hybrid" (vector and
+        full-text rankings fused; vector alone, with a note, where the sink has no full-text
+        search), "vector" or "text"; `group` joins one item's records within `group_gap_sec`
+        seconds into one hit (see docs/search.md)."""
         from vtembed.api.searching import search
 
         chosen = self.settings(sources=False, **settings)
-        return search(self, query, chosen, k=k, modality=modality, media=media)
+        return search(
+            self, query, chosen, k=k, modality=modality, media=media, mode=mode, group=group,
+            group_gap_sec=group_gap_sec,
+        )  # fmt: skip
 
     def transcribe(self, file: Path | str, **settings: Any) -> TranscribeResult:
         """The timestamped transcript of one file, embedding nothing."""

@@ -15,6 +15,12 @@ from vtembed.hits import format_hit
 from vtembed.settings import PluginSection
 
 
+class Mode(StrEnum):
+    hybrid = "hybrid"
+    vector = "vector"
+    text = "text"
+
+
 class Modality(StrEnum):
     text = "text"
     audio = "audio"
@@ -43,13 +49,30 @@ def search(
         str | None,
         typer.Option(help="Only this media item: its id, a local path or its URL."),
     ] = None,
+    mode: Annotated[
+        Mode,
+        typer.Option(
+            help="Rank by vectors and words fused (hybrid), by vectors, or by words (BM25)."
+        ),
+    ] = Mode.hybrid,
+    group: Annotated[
+        bool,
+        typer.Option(
+            "--group/--no-group",
+            help="Join one item's records that overlap or lie within --group-gap seconds.",
+        ),
+    ] = True,
+    group_gap: Annotated[
+        float, typer.Option(min=0.0, help="Seconds between records of one grouped hit.")
+    ] = 3.0,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the hits as one JSON array.")
     ] = False,
     embedder: EmbedderOption = None,
     section_flags: dict[str, Any] | None = None,
 ) -> None:
-    """Embed the query with the model the store holds and print the nearest moments.
+    """Embed the query with the model the store holds and print the nearest moments: by
+    default vector and full-text (BM25) rankings fused, one hit per moment (docs/search.md).
 
     Exit codes: 0 ok (also when nothing matches), 2 usage error.
     """
@@ -59,10 +82,15 @@ def search(
         k=k,
         modality=modality.value,
         media=media,
+        mode=mode.value,
+        group=group,
+        group_gap_sec=group_gap,
         sink=sink,
         embedder=embedder,
         **(section_flags or {}),
     )
+    for note in found.notes:
+        typer.echo(f"note: {note}", err=True)
     if as_json:
         typer.echo(
             json.dumps([hit.to_json() for hit in found.hits], ensure_ascii=False, indent=2)

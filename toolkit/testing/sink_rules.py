@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from vtembed.errors import UsageError
@@ -36,6 +37,7 @@ def check_sink(sink_cls: type[Sink], make_target: Callable[[], str]) -> Report:
         "a changed item's old records go only once its new ones are stored": _switch_over,
         "stored_model names what the store holds": _stored_model,
         "search finds the exact vector first, scored by cosine": _search,
+        "text_search finds the record holding the exact code first": _text_search,
     }
     with tempfile.TemporaryDirectory(prefix="vtembed-check-cache-") as cache:
         for rule, check in rules.items():
@@ -260,6 +262,43 @@ def _search(sink_cls: type[Sink], target: str, cache: Path) -> None:
         {h["media"]["id"] for h in only_c} == {"c"} and len(only_c) == 3,
         "the media_id filter does not give exactly that item's 3 records",
     )
+
+
+def _text_search(sink_cls: type[Sink], target: str, cache: Path) -> None:
+    if not sink_cls.declares("text_search"):
+        raise NotChecked("the sink has no full-text search")
+    texts = {
+        ("a", 0.0): "The budget meeting ran late on Tuesday.",
+        ("a", 1.0): "The rocket with serial X-42 flew in 2019.",
+        ("b", 0.0): "Another rocket flew in 2020 without a serial.",
+        ("b", 1.0): "Pasta boils in salted water.",
+    }
+    records = [
+        replace(record(m, start, i), text=text)
+        for i, ((m, start), text) in enumerate(texts.items())
+    ]
+    sink = _open(sink_cls, target)
+    try:
+        sink.write(records)
+    finally:
+        sink.close()
+    handle = sink_cls.open_for_search(target, model_name=MODEL, dim=DIM)
+    try:
+        hits = handle.text_search("rocket X-42 2019", 3)
+        only_b = handle.text_search("rocket X-42 2019", 3, {"media_id": "b"})
+        none = handle.text_search("zebra", 3)
+    finally:
+        handle.close()
+    expect(bool(hits), "text_search of words a record holds found nothing")
+    expect(hits[0].get("id") == records[1].id, "the record holding X-42 and 2019 is not first")
+    scores = [float(h["score"]) for h in hits]
+    expect(scores == sorted(scores, reverse=True), f"scores {scores} are not best first")
+    expect(all("embedding" not in h for h in hits), "hits carry their embedding")
+    expect(
+        [h["id"] for h in only_b] == [records[2].id],
+        "the media_id filter does not give exactly item b's one rocket record",
+    )
+    expect(none == [], f"a word no record holds found {len(none)} hits")
 
 
 def declares_search(sink_cls: type[Sink]) -> bool:
