@@ -31,6 +31,7 @@ from vtembed.ui.app import create_app
 ROOT = Path(__file__).resolve().parents[2]
 MODEL, DIM = "all-MiniLM-L6-v2", 384
 TOKEN = "ui-s3cret-token"
+LOCAL = "http://127.0.0.1:8766"
 CLIP_ID, TALK_ID, REMOTE_ID = "c" * 32, "d" * 32, "e" * 32
 REMOTE_URI = "https://media.example.org/shows/ep1.mp3"
 SPOKEN = {
@@ -81,7 +82,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | str]:
 
 @pytest.fixture(scope="module")
 def client(store: dict) -> Iterator[TestClient]:
-    with TestClient(create_app(Vtembed(), sink=f"lancedb:{store['db']}")) as c:
+    app = create_app(Vtembed(), sink=f"lancedb:{store['db']}")
+    with TestClient(app, base_url=LOCAL) as c:
         yield c
 
 
@@ -212,6 +214,18 @@ def test_archive_page(client: TestClient) -> None:
     assert "4 text" in page  # records per modality over the archive
 
 
+@pytest.mark.parametrize("host", ["localhost:8766", "127.0.0.1", "[::1]:8766", "LOCALHOST"])
+def test_loopback_names_are_answered(client: TestClient, host: str) -> None:
+    assert client.get("/archive", headers={"host": host}).status_code == 200
+
+
+@pytest.mark.parametrize("host", ["evil.example:8766", "192.168.1.5", "[fe80::1]", ""])
+def test_other_host_names_are_refused_without_a_token(client: TestClient, host: str) -> None:
+    """A page elsewhere that points its own name at 127.0.0.1 (DNS rebinding) reads nothing."""
+    for path in ("/archive", f"/media/{CLIP_ID}", "/api/archive"):
+        assert client.get(path, headers={"host": host}).status_code == 421, (host, path)
+
+
 def test_token_rules(store: dict) -> None:
     app = create_app(Vtembed(), sink=f"lancedb:{store['db']}", token=TOKEN)
     with TestClient(app) as c:
@@ -270,7 +284,7 @@ def test_the_demo_video_is_found(tmp_path: Path, tools: None, vtembed) -> None: 
     db = tmp_path / "archive.lance"
     run = vtembed("ingest", str(ROOT / "examples" / "media"), "--sink", f"lancedb:{db}")
     assert run.code == 0, run.text
-    with TestClient(create_app(Vtembed(), sink=f"lancedb:{db}")) as c:
+    with TestClient(create_app(Vtembed(), sink=f"lancedb:{db}"), base_url=LOCAL) as c:
         start = time.monotonic()
         page = c.get("/?q=a+man+walking+a+dog&modality=all")
         assert page.status_code == 200 and time.monotonic() - start < 30

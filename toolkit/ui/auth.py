@@ -4,8 +4,8 @@ A browser brings it once in the address (`/?token=...`): the answer sets it as a
 (HttpOnly, SameSite=Strict) and redirects to the same address without it, so it stays out of
 bookmarks, history and the `Referer` of the media requests. Scripts send it as
 `Authorization: Bearer ...` or `x-ui-token: ...`. Every comparison is `hmac.compare_digest`, so
-how long a refusal takes says nothing about the token. Without a token the gate is open; the
-command allows that only on a loopback address.
+how long a refusal takes says nothing about the token. Without a token the command listens on
+a loopback address only, and the gate lets through requests addressed to a loopback name.
 """
 
 from __future__ import annotations
@@ -30,10 +30,16 @@ class TokenGate:
         self.token = token.encode() if token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.token is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        if self.token is None:
+            if loopback_name(headers.get("host", "")):
+                await self.app(scope, receive, send)
+            else:
+                await _foreign_host()(scope, receive, send)
+            return
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         given = [value for key, value in query if key == "token"]
         if given:
@@ -75,6 +81,24 @@ def _carried(headers: Headers) -> list[str]:
     if COOKIE in cookies:
         found.append(cookies[COOKIE].value)
     return found
+
+
+def loopback_name(host_header: str) -> bool:
+    """Whether a `Host` header names this machine (`127.0.0.1`, `localhost`, `[::1]`, with
+    any port). Without a token the page answers only to those names: a web page elsewhere
+    that rebinds its own host name to 127.0.0.1 (DNS rebinding) would otherwise read it."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0] == "::1"
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return name == "localhost" or name == "::1" or name.startswith("127.")
+
+
+def _foreign_host() -> Response:
+    return PlainTextResponse(
+        f"421: without {TOKEN_ENV} this vtembed ui answers only to 127.0.0.1 or localhost\n",
+        status_code=421,
+    )
 
 
 def _refused() -> Response:
