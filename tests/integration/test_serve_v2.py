@@ -3,20 +3,22 @@
 made with espeak-ng and a video of shots drawn with ffmpeg.
 
 Every vector is checked against what this process computes from the same input the way the
-server should: MiniLM of the text, of the words OCR reads, of the words Whisper hears.
+server should: MiniLM of the text, of the words OCR reads, of the words Whisper hears. The last
+test serves, in process, an embedder that reads pictures itself (as CLIP does).
 """
 
 from __future__ import annotations
 
 import base64
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from twelvelabs import TwelveLabs
 from twelvelabs.errors import BadRequestError
 from twelvelabs.types import (
@@ -28,16 +30,25 @@ from twelvelabs.types import (
 )
 
 from tests import media_factory as mf
-from tests.integration.test_serve import MODEL, Server, assert_error, start_server, stop_server
-from tests.integration.test_serve_images import ocr_text, picture
+from tests.integration.test_serve import (
+    MODEL,
+    Server,
+    assert_error,
+    cosine,
+    start_server,
+    stop_server,
+)
+from tests.integration.test_serve_images import ColourEmbedder, ocr_text, picture, serve
+from vtembed.embedder import Embeddable
 from vtembed.media import DecodeResult, pcm_windows, probe
 from vtembed.models import Transcript
 from vtembed.plugins.embedders import minilm
-from vtembed.server_image import fit_words
 from vtembed.settings import WhisperSettings
 from vtembed.transcriber import Transcriber
 
 pytestmark = pytest.mark.slow  # starts servers, runs Whisper and OCR
+Ref = minilm.MiniLMEncoder
+Hear = Callable[[Path], Transcript]
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +68,7 @@ def media(tools: None, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(
-    reference: minilm.MiniLMEncoder, cache_dir: Path, tmp_path_factory: pytest.TempPathFactory
+    reference: Ref, cache_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     s = start_server(tmp_path_factory.mktemp("serve-v2"), cache_dir)  # fetches nothing
     yield s
@@ -71,7 +82,7 @@ def sdk(server: Server, monkeypatch: pytest.MonkeyPatch) -> TwelveLabs:
 
 
 @pytest.fixture(scope="module")
-def heard() -> Callable[[Path], Transcript]:
+def heard() -> Hear:
     """What Whisper hears in a file, as the server hears it (the same bundled model)."""
     transcriber = Transcriber(WhisperSettings())
 
@@ -99,7 +110,7 @@ def post(server: Server, body: dict[str, Any]) -> httpx.Response:
     return httpx.post(f"{server.base}/v1.3/embed-v2", json=body, timeout=120)
 
 
-def test_text(sdk: TwelveLabs, reference: minilm.MiniLMEncoder) -> None:
+def test_text(sdk: TwelveLabs, reference: Ref) -> None:
     text = "a man walks his dog"
     result = sdk.embed.v_2.create(
         input_type="text", model_name=MODEL, text=TextInputRequest(input_text=text)
@@ -110,7 +121,7 @@ def test_text(sdk: TwelveLabs, reference: minilm.MiniLMEncoder) -> None:
     assert close(item.embedding, reference.embed([text])[0])
 
 
-def test_image_is_its_text(sdk: TwelveLabs, media: Path, reference: minilm.MiniLMEncoder) -> None:
+def test_image_is_its_text(sdk: TwelveLabs, media: Path, reference: Ref) -> None:
     path = media / "title.png"
     result = sdk.embed.v_2.create(
         input_type="image", model_name=MODEL, image=ImageInputRequest(media_source=b64(path))
@@ -122,10 +133,7 @@ def test_image_is_its_text(sdk: TwelveLabs, media: Path, reference: minilm.MiniL
 
 
 def test_audio_clips_are_their_words(
-    sdk: TwelveLabs,
-    media: Path,
-    reference: minilm.MiniLMEncoder,
-    heard: Callable[[Path], Transcript],
+    sdk: TwelveLabs, media: Path, reference: Ref, heard: Hear
 ) -> None:
     wav = media / "speech.wav"
     transcript = heard(wav)
@@ -159,12 +167,7 @@ def test_audio_clips_are_their_words(
     assert result.metadata is not None and result.metadata.input_type == "audio"
 
 
-def test_video_visual_and_audio(
-    sdk: TwelveLabs,
-    media: Path,
-    reference: minilm.MiniLMEncoder,
-    heard: Callable[[Path], Transcript],
-) -> None:
+def test_video_visual_and_audio(sdk: TwelveLabs, media: Path, reference: Ref, heard: Hear) -> None:
     """Shots of 6, 5, 7, 4 and 8 s; 0, 2 and 4 show text. In 5-s segments only [5, 10) shows
     none (its 1 s of shot 0 is too short to count), so it alone has no visual entry."""
     video = media / "shots.mp4"
@@ -185,7 +188,7 @@ def test_video_visual_and_audio(
     for start, shown in expected.items():
         item = visual[start]
         assert item.end_sec == start + 5 and item.embedding_scope == "clip"
-        assert cosine_to(item.embedding, reference, shown) > 0.9
+        assert cosine(item.embedding, reference.embed([shown])[0]) > 0.9
     audio = [d for d in result.data if d.embedding_option == "audio"]
     assert audio, result.data
     transcript = heard(video)
@@ -196,57 +199,40 @@ def test_video_visual_and_audio(
     assert result.metadata is not None and result.metadata.input_type == "video"
 
 
-def cosine_to(vector: Any, reference: minilm.MiniLMEncoder, text: str) -> float:
-    """To the vector of the text OCR should read (whole words, as ingest cuts them)."""
-    expected = reference.embed([fit_words(text, len, 10_000)])[0]
-    a, b = np.asarray(vector), np.asarray(expected)
-    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+def request(kind: str, sub: dict[str, Any], **top: Any) -> dict[str, Any]:
+    return {"input_type": kind, "model_name": MODEL, kind: sub, **top}
 
 
 def test_bad_bodies(sdk: TwelveLabs, server: Server, media: Path) -> None:
-    wav = media / "speech.wav"
-    data = base64.b64encode(wav.read_bytes()).decode()
-    text = {"input_type": "text", "model_name": MODEL, "text": {"input_text": "a dog"}}
+    """Each is TwelveLabs' 400 `{code, message}`, the message naming what is wrong."""
+    wav = {"base64_string": b64(media / "speech.wav").base_64_string}
+    text = request("text", {"input_text": "a dog"})
     assert post(server, text).status_code == 200
-    message = assert_error(post(server, {**text, "colour": "red"}), 400, "parameter_invalid")
-    assert "colour" in message
-    nested = {**text, "text": {"input_text": "a dog", "shade": 1}}
-    assert "text.shade" in assert_error(post(server, nested), 400, "parameter_invalid")
-    extra = {**text, "audio": {"media_source": {"base64_string": data}}}
-    assert_error(post(server, extra), 400, "parameter_invalid")
-    missing = {"input_type": "audio", "model_name": MODEL}
-    assert_error(post(server, missing), 400, "parameter_invalid")
-    both = {"media_source": {"base64_string": data, "url": "https://example.com/a.wav"}}
-    message = assert_error(
-        post(server, {"input_type": "audio", "model_name": MODEL, "audio": both}), 400
-    )
-    assert "exactly one" in message
-    asset = {
-        "input_type": "audio",
-        "model_name": MODEL,
-        "audio": {"media_source": {"asset_id": "a1"}},
-    }
-    assert "asset" in assert_error(post(server, asset), 400, "parameter_not_supported")
-    long = {"media_source": {"base64_string": data}, "start_sec": 0, "end_sec": 601}
-    body = {"input_type": "audio", "model_name": MODEL, "audio": long}
-    assert "600" in assert_error(post(server, body), 400, "media_duration_too_long")
-    fused = {"media_source": {"base64_string": data}, "embedding_type": ["fused_embedding"]}
-    body = {"input_type": "audio", "model_name": MODEL, "audio": fused}
-    assert_error(post(server, body), 400, "parameter_not_supported")
-    odd = {"media_source": {"base64_string": data}, "embedding_option": ["smell"]}
-    body = {"input_type": "audio", "model_name": MODEL, "audio": odd}
-    assert_error(post(server, body), 400, "parameter_invalid")
-    bad64 = {
-        "input_type": "image",
-        "model_name": MODEL,
-        "image": {"media_source": {"base64_string": "@@@"}},
-    }
-    assert_error(post(server, bad64), 400, "media_invalid")
-    assert_error(
-        httpx.post(f"{server.base}/v1.3/embed-v2/tasks", json=text, timeout=30),
-        404,
-        "parameter_not_supported",
-    )
+    src, bad, no = {"media_source": wav}, "parameter_invalid", "parameter_not_supported"
+    both = {"media_source": {**wav, "url": "https://example.com/a.wav"}}
+    cases: list[tuple[str, str, dict[str, Any]]] = [
+        (bad, "colour", {**text, "colour": "red"}),
+        (bad, "text.shade", request("text", {"input_text": "a dog", "shade": 1})),
+        (bad, "exactly the text", {**text, "audio": src}),
+        (bad, "exactly the audio", {"input_type": "audio", "model_name": MODEL}),
+        (bad, MODEL, {**text, "model_name": "marengo3.0"}),
+        (bad, "exactly one of url, base64_string, asset_id", request("audio", both)),
+        (bad, "smell", request("audio", {**src, "embedding_option": ["smell"]})),
+        (no, "asset", request("audio", {"media_source": {"asset_id": "a1"}})),
+        (
+            no,
+            "separate_embedding",
+            request("audio", {**src, "embedding_type": ["fused_embedding"]}),
+        ),
+        (no, "text_image", request("text_image", {"input_text": "a", **src})),
+        (no, "fetch_urls", request("image", {"media_source": {"url": "http://127.0.0.1:9/a"}})),
+        ("media_duration_too_long", "600 s", request("audio", {**src, "end_sec": 601})),
+        ("media_invalid", "base64", request("image", {"media_source": {"base64_string": "@@@"}})),
+    ]
+    for code, says, body in cases:
+        assert says in assert_error(post(server, body), 400, code), body
+    tasks = httpx.post(f"{server.base}/v1.3/embed-v2/tasks", json=text, timeout=30)
+    assert "not served" in assert_error(tasks, 404, "parameter_not_supported")
     with pytest.raises(BadRequestError) as caught:  # the SDK sees them as its own errors
         sdk.embed.v_2.create(
             input_type="text", model_name="marengo3.0", text=TextInputRequest(input_text="a dog")
@@ -254,21 +240,11 @@ def test_bad_bodies(sdk: TwelveLabs, server: Server, media: Path) -> None:
     assert MODEL in caught.value.body["message"]
 
 
-def test_url_refused_unless_fetching(sdk: TwelveLabs, server: Server) -> None:
-    source = MediaSource(url="http://127.0.0.1:9/title.png")
-    with pytest.raises(BadRequestError) as caught:
-        sdk.embed.v_2.create(
-            input_type="image", model_name=MODEL, image=ImageInputRequest(media_source=source)
-        )
-    assert caught.value.body["code"] == "parameter_not_supported"
-    assert "fetch_urls" in caught.value.body["message"]
-
-
 def test_url_fetched_when_on(
     cache_dir: Path,
     media: Path,
     tmp_path_factory: pytest.TempPathFactory,
-    reference: minilm.MiniLMEncoder,
+    reference: Ref,
 ) -> None:
     """With fetch_urls (and private addresses, the media server is on 127.0.0.1), the same
     picture by URL gives the same vector; over the image limit it is a 400."""
@@ -288,8 +264,7 @@ def test_url_fetched_when_on(
     )
 
     def image_at(path: str) -> dict[str, Any]:
-        source = {"media_source": {"url": served.url(path)}}
-        return {"input_type": "image", "model_name": MODEL, "image": source}
+        return request("image", {"media_source": {"url": served.url(path)}})
 
     try:
         response = post(s, image_at("/title.png"))
@@ -302,3 +277,45 @@ def test_url_fetched_when_on(
     finally:
         stop_server(s)
         served.stop()
+
+
+class Remembering(ColourEmbedder):
+    """Keeps the vectors it made, in order."""
+
+    async def embed(self, batch: Sequence[Embeddable]) -> list[list[float]]:
+        vectors = await super().embed(batch)
+        self.vectors = [*getattr(self, "vectors", []), *vectors]
+        return vectors
+
+
+def test_video_with_an_embedder_that_reads_pictures(
+    media: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A "file" embedder (the mean colour, standing in for CLIP) gets each keyframe inside a
+    segment as a JPEG; the segment's vector is their mean, normalised, and the files are gone
+    after the request. In 5-s segments, [5, 10) has one keyframe (the 1 s of shot 0 is too
+    short to count), in the red shot; [15, 20) two, of shots 2 and 3."""
+    monkeypatch.delenv("VTEMBED_SERVE_API_KEY", raising=False)
+    app, embedder = serve(Remembering)
+    assert isinstance(embedder, Remembering)
+    video = {
+        "media_source": {"base64_string": b64(media / "shots.mp4").base_64_string},
+        "segmentation": {"strategy": "fixed", "fixed": {"duration_sec": 5}},
+        "embedding_option": ["visual"],
+    }
+    with TestClient(app) as client:
+        body = {"input_type": "video", "model_name": "mean-colour", "video": video}
+        response = client.post("/v1.3/embed-v2", json=body)
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    clips = {d["start_sec"]: d for d in data if d["embedding_scope"] == "clip"}
+    assert sorted(clips) == [0.0, 5.0, 10.0, 15.0, 20.0, 25.0]
+    assert all(d["embedding_option"] == "visual" for d in data)
+    red = np.array([0x7A, 0x1F, 0x1F, 0, 0, 0, 0, 0], dtype=np.float64)
+    assert float(np.asarray(clips[5.0]["embedding"]) @ (red / np.linalg.norm(red))) > 0.999
+    assert np.linalg.norm(clips[15.0]["embedding"]) == pytest.approx(1.0)
+    assert len(embedder.read) == 8  # 1 + 1 + 1 + 2 + 2 + 1 keyframes
+    assert all(not path.exists() for path, _, _ in embedder.read)
+    [asset] = [d for d in data if d["embedding_scope"] == "asset"]
+    mean = np.mean(np.asarray(embedder.vectors), axis=0)
+    assert np.allclose(asset["embedding"], mean / np.linalg.norm(mean), atol=1e-6)
