@@ -132,7 +132,8 @@ def test_index_is_built_once_the_table_crosses_the_threshold(tmp_path: Path) -> 
     handle = LanceDbSink.open_for_search(str(tmp_path / "a.lance"), model_name="m", dim=16)
     assert "ANNSubIndex" in handle.query(records[0].embedding, 10).explain_plan()
     indexes = {i.name for i in handle.table.list_indices()}
-    assert indexes == {"vector_idx_2100", "modality_idx", "media_id_idx"}
+    # text_idx: the full-text index (BM25 on `text`) the first write made, for hybrid search.
+    assert indexes == {"vector_idx_2100", "modality_idx", "media_id_idx", "text_idx"}
     plan = handle.query(records[0].embedding, 10, {"modality": "audio"}).explain_plan()
     assert "ScalarIndexQuery" in plan
     assert_exact_search(handle, records)
