@@ -71,6 +71,8 @@ def format_hit(hit: dict[str, Any], width: int = 100) -> str:
         f"{hit['score']:.3f}  {media.get('title') or media.get('uri', '?')}  "
         f"{time_range(*span)}  {found_by}"
     )
+    if hit.get("vector_score") is not None:  # a fused score orders; the cosine says how near
+        head += f"  (cosine {hit['vector_score']:.3f})"
     lines = [head]
     if hit.get("text"):
         lines.append(f"       {shorten(hit['text'], width)}")

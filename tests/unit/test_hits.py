@@ -63,3 +63,25 @@ def test_format_hit() -> None:
     assert lines[1].strip() == "A man is walking his dog."
     assert lines[2].strip() == "file:///m/dog.wav#t=3661.4"
     assert lines[3].strip() == "ffplay -ss 3661.4 /m/dog.wav"
+
+
+def test_a_grouped_hit_shows_its_span_modalities_and_cosine() -> None:
+    hit = {
+        "score": 1.0,
+        "vector_score": 0.6384,
+        "media": {"title": "dog walk", "uri": "file:///m/dog.wav"},
+        "modality": "audio",
+        "start_sec": 1.6,
+        "end_sec": 9.0,
+        "span_start_sec": 0.0,
+        "span_end_sec": 12.5,
+        "modalities": ["audio", "text"],
+        "records": [{}, {}],
+        "text": "A man walks his dog.",
+    }
+    head, words, link, _ = format_hit(hit).splitlines()
+    assert words.strip() == "A man walks his dog."
+    assert head == "1.000  dog walk  00:00\u201300:13  audio, text (2 records)  (cosine 0.638)"
+    assert link.strip() == "file:///m/dog.wav#t=1.6"  # the best record's start, not the span's
+    one = {**hit, "records": [{}], "modalities": ["text"], "vector_score": None}
+    assert format_hit(one).splitlines()[0].endswith("00:00\u201300:13  text")
