@@ -158,6 +158,9 @@ def test_results_are_rendered_on_the_server(client: TestClient) -> None:
     assert "<mark>man</mark> is <mark>walking</mark> his <mark>dog</mark>" in first
     assert "00:00\u201300:08" in first and "clip one.mp4" in first
     assert 'value="a man walking a dog"' in page.text  # the box keeps the query
+    assert '<option value="hybrid" selected>' in page.text  # `vtembed search`'s default
+    vector = client.get("/", params={"q": "a man walking a dog", "mode": "vector"}).text
+    assert '<option value="vector" selected>' in vector and "mode=vector&amp;play=" in vector
     pasta = client.get("/", params={"q": "cooking pasta in the kitchen"}).text
     talk = re.findall(r'<a class="card".*?</a>', pasta, re.S)[0]
     assert f'data-media="{TALK_ID}"' in talk
@@ -192,6 +195,10 @@ def test_json_api(client: TestClient) -> None:
     only = client.get("/api/search", params={"q": "pasta", "modality": "audio"}).json()
     assert only["hits"] == []
     assert client.get("/api/search", params={"q": "  "}).status_code == 400
+    vector = client.get("/api/search", params={"q": "pasta", "mode": "vector"}).json()
+    assert vector["mode"] == "vector" and vector["hits"][0]["media_id"] == TALK_ID
+    assert "mode=vector" in vector["hits"][0]["href"]
+    assert client.get("/api/search", params={"q": "pasta", "mode": "nope"}).status_code == 400
     item = client.get(f"/api/media/{CLIP_ID}").json()
     assert item["counts"] == {"text": 2} and item["kind"] == "video"
     assert item["play_url"] == f"/media/{CLIP_ID}" and item["local"] is True

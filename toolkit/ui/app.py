@@ -49,9 +49,12 @@ class UiContext:
     _choices: tuple[float, list[tuple[str, str]] | None] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def search(self, query: str, *, k: int, modality: str, media: str | None) -> SearchResult:
+    def search(
+        self, query: str, *, k: int, modality: str, media: str | None, mode: str = "hybrid"
+    ) -> SearchResult:
+        """`Vtembed.search` with the defaults `vtembed search` has (grouped hits)."""
         return self.vt.search(
-            query, k=k, modality=modality, media=media or None, sink=self.sink,
+            query, k=k, modality=modality, media=media or None, mode=mode, sink=self.sink,
             embedder=self.embedder,
         )  # fmt: skip
 
@@ -132,13 +135,14 @@ def _api(app: FastAPI, ctx: UiContext) -> None:
         k: int = Query(10, ge=1, le=200),
         modality: str = "all",
         media: str | None = None,
+        mode: str = "hybrid",
     ) -> dict[str, Any]:
-        found = ctx.search(q, k=k, modality=modality, media=media)
-        params = {"q": q, "modality": modality, "media": media, "k": k}
+        found = ctx.search(q, k=k, modality=modality, media=media, mode=mode)
+        params = {"q": q, "modality": modality, "media": media, "k": k, "mode": mode}
         hits = [{**views.card(h, q, params), "record": h.to_json()} for h in found.hits]
         return {
             "query": q, "model_name": found.model_name, "unknown_media": found.unknown_media,
-            "hits": hits,
+            "mode": found.mode, "notes": list(found.notes), "hits": hits,
         }  # fmt: skip
 
     @app.get("/api/media/{media_id:path}")

@@ -14,7 +14,7 @@ from starlette.templating import Jinja2Templates
 
 from vtembed import __version__
 from vtembed.api import moments
-from vtembed.api.searching import MODALITIES
+from vtembed.api.searching import MODALITIES, MODES
 from vtembed.errors import UsageError
 from vtembed.ui import views
 
@@ -65,20 +65,23 @@ def router(ctx: UiContext) -> APIRouter:
         modality = modality if modality in MODALITIES else "all"
         media = args.get("media", "").strip()
         k = _int(args.get("k"), DEFAULT_K, 1, MAX_K)
-        params = {"q": q, "modality": modality, "media": media, "k": k}
+        mode = args.get("mode", "hybrid")
+        mode = mode if mode in MODES else "hybrid"
+        params = {"q": q, "modality": modality, "media": media, "k": k, "mode": mode}
         page: dict[str, Any] = {
-            **params, "modalities": MODALITIES, "choices": ctx.choices(), "cards": None,
-            "error": None, "unknown_media": False, "player": None,
+            **params, "modalities": MODALITIES, "modes": MODES, "choices": ctx.choices(),
+            "cards": None, "error": None, "unknown_media": False, "player": None, "notes": (),
         }  # fmt: skip
         status = 200
         if q:
             try:
-                found = ctx.search(q, k=k, modality=modality, media=media)
+                found = ctx.search(q, k=k, modality=modality, media=media, mode=mode)
             except UsageError as exc:
                 page["error"], status = str(exc), 400
             else:
                 page["cards"] = [views.card(h, q, params) for h in found.hits]
                 page["unknown_media"] = found.unknown_media
+                page["notes"] = found.notes
         play = args.get("play", "")
         if play:
             page["player"] = _player(ctx, play, _float(args.get("t")), q)

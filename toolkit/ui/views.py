@@ -107,8 +107,7 @@ def card(hit: Hit, query: str, params: dict[str, Any]) -> dict[str, Any]:
     """Everything a result card shows, for the template and for `/api/search` alike."""
     media = hit.record.get("media") or {}
     thumb = thumb_url(hit)
-    # Where to start playing: the best record's start when a hit spans several records.
-    at = float(getattr(hit, "at_sec", hit.start_sec))
+    at = hit.start_sec  # the best record's start, also in a grouped hit: where to play from
     return {
         "media_id": hit.media_id,
         "title": hit.title or where(hit.media_uri),
@@ -116,6 +115,7 @@ def card(hit: Hit, query: str, params: dict[str, Any]) -> dict[str, Any]:
         "where": where(hit.media_uri),
         "media_uri": hit.media_uri,
         "modality": hit.modality,
+        "modalities": list(hit.modalities or (hit.modality,)),
         "start_sec": hit.start_sec,
         "end_sec": hit.end_sec,
         "at_sec": at,
