@@ -1,9 +1,6 @@
-"""`vtembed ui` over real HTTP on a real store: Range answers byte for byte, media only by the
-store's ids, the token rules, and server-rendered results.
-
-Most tests build a LanceDB store directly (records embedded by the real MiniLM, no Whisper) and
-talk to the app in-process through FastAPI's TestClient; the ones that ingest the demo video
-with Whisper or start `vtembed ui` as a process are slow.
+"""`vtembed ui` on a real store: Range byte for byte, media only by the store's ids, the token
+rules, server-rendered results. A LanceDB store built here (real MiniLM vectors, no Whisper),
+served through FastAPI's TestClient; a real `vtembed ui` process and the demo video are slow.
 """
 
 from __future__ import annotations
@@ -61,8 +58,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | str]:
     clip.write_bytes(os.urandom(300_000))
     talk.write_bytes(os.urandom(1000))
     (base / "secret.txt").write_text("not media")
-    vt = Vtembed()
-    local = vt.registry.embedder("local")
+    vt, local = Vtembed(), Vtembed().registry.embedder("local")
     uris = {CLIP_ID: clip.as_uri(), TALK_ID: talk.as_uri(), REMOTE_ID: REMOTE_URI}
     titles = {CLIP_ID: "clip one", TALK_ID: "talk", REMOTE_ID: "episode 1"}
     records = [
@@ -72,11 +68,10 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | str]:
     ]
     db = base / "archive.lance"
     LanceDbSink(str(db), model_name=MODEL, dim=DIM).write(records)
-    frames = base / "archive.lance.frames" / CLIP_ID
-    frames.mkdir(parents=True)
-    (frames / "shot-0000-0ms.thumb.jpg").write_bytes(b"\xff\xd8\xff\xe0 a tiny jpeg \xff\xd9")
-    (base / "archive.lance.frames" / ("f" * 32)).mkdir()  # a folder no record names
-    (base / "archive.lance.frames" / ("f" * 32) / "shot-0000-0ms.thumb.jpg").write_bytes(b"x")
+    for folder in (CLIP_ID, "f" * 32):  # the second: a folder no record names
+        (base / "archive.lance.frames" / folder).mkdir(parents=True)
+        thumb = base / "archive.lance.frames" / folder / "shot-0000-0ms.thumb.jpg"
+        thumb.write_bytes(b"\xff\xd8\xff\xe0 a tiny jpeg \xff\xd9")
     return {"db": db, "clip": clip, "base": base}
 
 
@@ -255,8 +250,7 @@ def test_token_rules(store: dict) -> None:
 
 def test_other_host_needs_a_token(store: dict, vtembed) -> None:  # type: ignore[no-untyped-def]
     run = vtembed("ui", "--sink", f"lancedb:{store['db']}", "--host", "0.0.0.0")
-    assert run.code == 2 and "VTEMBED_UI_TOKEN" in run.err
-    assert len(run.err.strip().splitlines()) == 1
+    assert run.code == 2 and "VTEMBED_UI_TOKEN" in run.err and run.err.count("\n") == 1
     empty = vtembed("ui", "--sink", f"lancedb:{store['base'] / 'none.lance'}", "--port", "0")
     assert empty.code == 2 and "holds no records yet" in empty.err
 
@@ -264,11 +258,10 @@ def test_other_host_needs_a_token(store: dict, vtembed) -> None:  # type: ignore
 @pytest.mark.slow  # starts a server process
 def test_a_real_server_process(store: dict) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VTEMBED_")}
-    env["VTEMBED_UI_TOKEN"] = TOKEN
-    cmd = [sys.executable, "-m", "vtembed", "ui", "--sink", f"lancedb:{store['db']}"]
+    cmd = ["ui", "--sink", f"lancedb:{store['db']}", "--host", "0.0.0.0", "--port", "0"]
     proc = subprocess.Popen(
-        [*cmd, "--host", "0.0.0.0", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [sys.executable, "-m", "vtembed", *cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env={**env, "VTEMBED_UI_TOKEN": TOKEN},
     )  # fmt: skip
     try:
         assert proc.stdout is not None
