@@ -1,19 +1,37 @@
 """The picture side of an item: its shots' keyframes as embedder inputs (`ImageFrame`s).
 
-Cut after the item's sound is planned, one shot at a time: a keyframe is written (with its
-thumbnail) under the store's frames folder, read by OCR when the embedder embeds a picture by
-its text, and handed out at once, so nothing of the video is held. A keyframe whose text is
-longer than the model takes is cut to whole words that fit, as a query would be.
+Shots come as ffmpeg finds them (`vtembed.frames.iter_shots`, read a few ahead in a thread so
+detection keeps decoding while a keyframe is read; the next keyframe is cut in another while OCR
+reads this one), one at a time: a keyframe is written (with its thumbnail) under the store's
+frames folder, read by OCR when the embedder embeds a picture by its text, and handed out at
+once, so nothing of the video is held. A keyframe the embedder does not want (the local
+embedder's, for a shot with no text) is deleted at once: the frames folder holds only what
+records name. A keyframe whose text is longer than the model takes is cut to whole words that
+fit, as a query would be.
+
+The overlapped pipeline runs this beside Whisper (`Stages.stream`, in a `vtembed.prefetch.Ahead`
+thread); the one-stage-at-a-time pipeline and the Ray driver run it after the sound. Both give
+the same frames.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
 from vtembed.embedder import Embedder
 from vtembed.models import ImageFrame, MediaInfo, MediaItem
+from vtembed.prefetch import prefetch
 from vtembed.settings import FramesSettings
+
+SHOTS_AHEAD = 64
+"""Shots (a few numbers each) detection may find ahead of the keyframe being read."""
+
+
+def takes_pictures(settings: FramesSettings, embedder: Embedder, root: Path | None) -> bool:
+    """Whether items may give keyframes at all (each item's video stream is checked later)."""
+    return settings.enabled and embedder.image_input is not None and root is not None
 
 
 def keyframe_inputs(
@@ -25,29 +43,48 @@ def keyframe_inputs(
 ) -> Iterator[ImageFrame]:
     """The item's keyframes the embedder wants; none for audio-only media, cover art, an
     embedder that takes no pictures, or `[frames] enabled = false`."""
-    if not settings.enabled or embedder.image_input is None or root is None:
+    if root is None or not takes_pictures(settings, embedder, root):
         return
-    from vtembed.frames import detect_shots, video_stream
+    from vtembed.frames import iter_shots, video_stream
     from vtembed.keyframes import extract_keyframe
 
     stream = video_stream(info.path)
     if stream is None:
         return
-    shots = detect_shots(
-        stream,
-        threshold=settings.scene_threshold,
-        min_shot_sec=settings.min_shot_sec,
-        max_shot_sec=settings.max_shot_sec,
+    shots = prefetch(
+        iter_shots(
+            stream,
+            threshold=settings.scene_threshold,
+            min_shot_sec=settings.min_shot_sec,
+            max_shot_sec=settings.max_shot_sec,
+        ),
+        SHOTS_AHEAD,
     )
     folder = root / item.id
-    for shot in shots:
-        key = extract_keyframe(stream, shot, folder, thumbnail_width=settings.thumbnail_width)
-        text = _read(key.image, embedder) if embedder.image_input == "ocr" else ""
-        frame = ImageFrame(
-            shot.index, shot.start_sec, shot.end_sec, str(key.image), str(key.thumbnail), text
-        )
-        if embedder.wants(frame):
-            yield frame
+    width = settings.thumbnail_width
+    # The next keyframe is cut (an ffmpeg process) while this one is read.
+    keys = prefetch((extract_keyframe(stream, s, folder, thumbnail_width=width) for s in shots), 1)
+    try:
+        for key in keys:
+            shot = key.shot
+            text = _read(key.image, embedder) if embedder.image_input == "ocr" else ""
+            frame = ImageFrame(
+                shot.index, shot.start_sec, shot.end_sec, str(key.image), str(key.thumbnail), text
+            )
+            if embedder.wants(frame):
+                yield frame
+            else:  # no record will name it
+                key.image.unlink(missing_ok=True)
+                key.thumbnail.unlink(missing_ok=True)
+    finally:
+        keys.close()
+        shots.close()
+        _remove_if_empty(folder)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not empty (or never made): kept
+        folder.rmdir()
 
 
 def _read(image: Path, embedder: Embedder) -> str:

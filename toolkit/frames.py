@@ -20,7 +20,8 @@ scrolling text), 2 cores:
 Run again back to back on the same machine under other load (load average 4): ffmpeg RGB
 31.1 s, PyAV 37.4 s, ffmpeg decoding alone 20.8 s.
 
-Decoding is nearly the whole cost; ffmpeg does it with its own threads and no frame crosses into
+Decoding is nearly the whole cost; ffmpeg does it (on one thread: detection runs beside Whisper,
+see `iter_shots`, and must leave it its cores) and no frame crosses into
 Python (31 MiB peak here against PyAV's 75 MiB), and it is already required (PySceneDetect would
 add OpenCV for the same decode). RGB rather than the stream's YUV: on YUV the score is mostly
 brightness, and a cut between two colours of the same brightness (dark blue to dark red) scored
@@ -116,13 +117,14 @@ def scene_cuts(stream: VideoStream, threshold: float, result: DetectResult) -> I
 
     A stream that decodes to no frame, or an ffmpeg that fails, is a MediaError."""
     process = (
-        ffmpeg.input(stream.path)[f"v:{stream.index}"]
+        # One decoding thread: detection runs beside Whisper and must leave it its cores.
+        ffmpeg.input(stream.path, threads=1)[f"v:{stream.index}"]
         .filter("scale", DETECT_WIDTH, -2)
         .filter("format", "gbrp")
         .filter("select", "gte(scene,0)")
         .filter("metadata", mode="print", file="-")
         .output("-", format="null")
-        .global_args("-nostdin", "-loglevel", "error")
+        .global_args("-nostdin", "-loglevel", "error", "-filter_threads", "1")
         .run_async(pipe_stdout=True, pipe_stderr=True)
     )
     errors: deque[str] = deque(maxlen=20)
@@ -164,14 +166,21 @@ def shots_from_cuts(
     bounds = [*kept, duration_sec]
     shots: list[Shot] = []
     for start, end in itertools.pairwise(bounds):
-        if end - start <= 0:
-            continue
-        parts = max(1, math.ceil((end - start) / max_shot_sec - 1e-9))
-        step = (end - start) / parts
-        for i in range(parts):
-            lo = round(start + i * step, 3)
-            hi = round(end if i == parts - 1 else start + (i + 1) * step, 3)
-            shots.append(Shot(len(shots), lo, hi, round((lo + hi) / 2, 3)))
+        shots.extend(_split(start, end, max_shot_sec, len(shots)))
+    return shots
+
+
+def _split(start: float, end: float, max_shot_sec: float, first: int) -> list[Shot]:
+    """The span [start, end) as one shot, or equal parts no longer than `max_shot_sec`."""
+    if end - start <= 0:
+        return []
+    parts = max(1, math.ceil((end - start) / max_shot_sec - 1e-9))
+    step = (end - start) / parts
+    shots = []
+    for i in range(parts):
+        lo = round(start + i * step, 3)
+        hi = round(end if i == parts - 1 else start + (i + 1) * step, 3)
+        shots.append(Shot(first + i, lo, hi, round((lo + hi) / 2, 3)))
     return shots
 
 
@@ -179,7 +188,38 @@ def detect_shots(
     stream: VideoStream, *, threshold: float, min_shot_sec: float, max_shot_sec: float
 ) -> list[Shot]:
     """The shots of a video stream (find it with `video_stream`), in order."""
+    return list(
+        iter_shots(
+            stream, threshold=threshold, min_shot_sec=min_shot_sec, max_shot_sec=max_shot_sec
+        )
+    )
+
+
+def iter_shots(
+    stream: VideoStream, *, threshold: float, min_shot_sec: float, max_shot_sec: float
+) -> Iterator[Shot]:
+    """The shots of `detect_shots`, each as soon as it is final, while ffmpeg goes on decoding:
+    a keyframe can be taken and read long before the end of a long video.
+
+    A shot is final once a cut after its end is kept (only the last kept cut can still be taken
+    back, by the short-last-shot rule). The end is `shots_from_cuts` over every cut seen, whose
+    first shots are the ones already given; with no probed duration (or cuts out of time order)
+    nothing is given before the end."""
     result = DetectResult()
-    cuts = list(scene_cuts(stream, threshold, result))
+    known = stream.duration_sec
+    seen: list[float] = []
+    kept = [0.0]
+    given = 0
+    for cut in scene_cuts(stream, threshold, result):
+        if seen and cut < seen[-1]:
+            known = 0.0  # out of order: the greedy rule needs sorted cuts, so wait for all
+        seen.append(cut)
+        if not known or cut - kept[-1] < min_shot_sec or known - cut <= 0:
+            continue
+        kept.append(cut)
+        if len(kept) >= 3:
+            for shot in _split(kept[-3], kept[-2], max_shot_sec, given):
+                yield shot
+                given += 1
     duration = stream.duration_sec or result.last_sec
-    return shots_from_cuts(cuts, duration, min_shot_sec, max_shot_sec)
+    yield from shots_from_cuts(seen, duration, min_shot_sec, max_shot_sec)[given:]

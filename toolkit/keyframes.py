@@ -46,7 +46,9 @@ def extract_keyframe(
     out_dir.mkdir(parents=True, exist_ok=True)
     name = keyframe_name(stem, shot.index, shot.start_sec)
     image, thumbnail = out_dir / f"{name}.jpg", out_dir / f"{name}.thumb.jpg"
-    picture = ffmpeg.input(stream.path, ss=f"{shot.keyframe_sec:.3f}")[f"v:{stream.index}"]
+    # One decoding thread, as for detection: keyframes are taken beside Whisper.
+    source = ffmpeg.input(stream.path, ss=f"{shot.keyframe_sec:.3f}", threads=1)
+    picture = source[f"v:{stream.index}"]
     split = picture.filter_multi_output("split", 2)
     full, small = split.stream(0), split.stream(1)
     capped = full.filter(
@@ -62,7 +64,7 @@ def extract_keyframe(
                 ffmpeg.output(capped, str(image), vframes=1, **{"q:v": 3}),
                 ffmpeg.output(thumb, str(thumbnail), vframes=1, **{"q:v": 4}),
             )
-            .global_args("-nostdin", "-loglevel", "error")
+            .global_args("-nostdin", "-loglevel", "error", "-filter_threads", "1")
             .run(capture_stdout=True, capture_stderr=True, overwrite_output=True)
         )
     except ffmpeg.Error as exc:

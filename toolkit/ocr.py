@@ -33,6 +33,10 @@ MIN_CONFIDENCE = 0.5
 # A line needs this many letters or digits: a lone character is what edges between flat colours
 # read as, and alone it is no use to a search.
 MIN_CHARS = 2
+# A picture whose grey levels span less than this (0-255) is flat: no text can be read on it,
+# and the engine is not run (a plain-colour keyframe costs a few ms instead of ~0.6 s of CPU).
+# JPEG noise on a flat colour spans 2-6 levels; drawn or filmed text stands 50 and more apart.
+MIN_CONTRAST = 16
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ def read_text(
     or HxW grey. Lines under min_confidence or with fewer than min_chars letters and digits are
     dropped. Raises MediaError (one line) when the image cannot be decoded."""
     pixels = _bgr(image)
+    if _flat(pixels):
+        return OcrResult(lines=())
     with _lock:
         output = _engine()(pixels)
     lines = [
@@ -96,6 +102,12 @@ def read_text(
         if line.confidence >= min_confidence and sum(c.isalnum() for c in line.text) >= min_chars
     ]
     return OcrResult(lines=tuple(line for row in _rows(kept) for line in row))
+
+
+def _flat(pixels: np.ndarray) -> bool:
+    """Whether the picture has too little contrast to show text (every 2nd pixel is enough)."""
+    grey = pixels[::2, ::2].max(axis=2).astype("int16")
+    return int(grey.max()) - int(grey.min()) < MIN_CONTRAST
 
 
 def _rows(lines: tuple[OcrLine, ...] | list[OcrLine]) -> list[list[OcrLine]]:
@@ -165,12 +177,19 @@ def _engine() -> Any:
                 "Global.text_score": 0.0,
                 # The angle classifier turns upside-down lines; keyframes are upright.
                 "Global.use_cls": False,
-                # The detector sees the frame with its long side at most 960 px (the default
-                # raises the short side to 736: 1080p runs at full size). Measured on 2 cores:
-                # 720p 1.4 -> 0.8 s, 1080p 2.6 -> 1.05 s, peak RSS 618 -> 325 MiB, and 16 px
-                # text on 720p and 22 px on 1080p still read at 0.98-1.0.
+                # The detector sees the frame with its long side at most 800 px (the default
+                # raises the short side to 736: 1080p runs at full size). Measured on 2 cores,
+                # one thread: 720p 0.55 s of CPU at 960 px, 0.40 s at 800 (736 starts reading
+                # stray letters beside 16 px captions); 16 px text on 720p and 22 px on 1080p
+                # still read at 1.0 on a Mandelbrot picture. (Before: 960 px took 720p from 1.4
+                # to 0.8 s, 1080p 2.6 -> 1.05 s, peak RSS 618 -> 325 MiB.)
                 "Det.limit_type": "max",
-                "Det.limit_side_len": 960,
+                "Det.limit_side_len": 800,
+                # One thread per model: OCR runs beside Whisper, which keeps the other cores.
+                # Measured on 2 cores, 720p keyframes: 0.86 -> 0.59 s of CPU per frame
+                # (onnxruntime's spinning threads cost more than they gain), wall about the same.
+                "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
             }
         )
     return _loaded

@@ -22,7 +22,7 @@ import numpy as np
 
 from vtembed.embedder import Embeddable, Embedder
 from vtembed.errors import MediaError, Stopped
-from vtembed.frame_inputs import keyframe_inputs
+from vtembed.frame_inputs import keyframe_inputs, takes_pictures
 from vtembed.hits import time_range
 from vtembed.media import DecodeResult, pcm_windows, probe
 from vtembed.models import (
@@ -37,7 +37,7 @@ from vtembed.models import (
     record_id,
 )
 from vtembed.planning import ItemPlanner
-from vtembed.prefetch import prefetch
+from vtembed.prefetch import Ahead, prefetch
 from vtembed.progress import Reporter
 from vtembed.settings import Settings
 from vtembed.source import Source
@@ -106,15 +106,41 @@ class Stages:
 
     def stream(self, item: MediaItem, stop: Event | None = None) -> Iterator[Part | Ended]:
         """Open, decode (a window ahead, in a thread), transcribe and plan one item, yielding its
-        inputs as Whisper settles them (segment by segment) and then `Ended`. Once `stop` is
-        set, Whisper is left between two of its segments by raising `Stopped`."""
+        inputs as Whisper settles them (segment by segment) and then `Ended`. Its keyframes are
+        cut and read in a thread of their own beside Whisper (at most `frames_ahead` waiting):
+        those ready go out between Whisper's segments, the rest after the sound. Once `stop` is
+        set, Whisper is left between two of its segments by raising `Stopped`, and the picture
+        thread ends at its next keyframe."""
         info = self._open(item)
         decoded = DecodeResult()
+        pictures = self._pictures_beside(item, info, stop)
+        try:
+            yield from self._sound(item, info, decoded, stop, pictures)
+            for frame in pictures or ():
+                yield Part(item, (frame,), info.duration_sec)
+        finally:
+            if pictures is not None:
+                pictures.close()
+        yield Ended(item, decoded.duration_sec)
+
+    def _sound(
+        self,
+        item: MediaItem,
+        info: MediaInfo,
+        decoded: DecodeResult,
+        stop: Event | None,
+        pictures: Ahead[ImageFrame] | None,
+    ) -> Iterator[Part]:
         windows = prefetch(
             pcm_windows(info, self.settings.whisper.window_sec, decoded),
             self.settings.pipeline.windows_ahead,
         )
         planner = ItemPlanner(item, info, self.embedder, self.settings.max_pause_sec)
+
+        def seen() -> Iterator[Part]:  # keyframes read by now, one Part each
+            for frame in pictures.ready() if pictures is not None else ():
+                yield Part(item, (frame,), info.duration_sec)
+
         for window in windows:
             planner.feed(window)
             for words in self.transcriber.window_groups(window, self._progress(item, stop)):
@@ -122,18 +148,26 @@ class Stages:
                 inputs = planner.add(words, words[-1].start_sec)
                 if inputs:
                     yield Part(item, tuple(inputs), info.duration_sec)
+                yield from seen()
             reached = window.end_sec
             self.reporter.item_progress(item.label, reached)
             inputs = planner.add([], reached)
             if inputs:
                 yield Part(item, tuple(inputs), info.duration_sec)
+            yield from seen()
         if decoded.warning:
             self.reporter.warn(item.label, decoded.warning)
         rest = planner.finish(decoded.duration_sec)
         if rest:
             yield Part(item, tuple(rest), info.duration_sec)
-        yield from self.pictures(item, info)
-        yield Ended(item, decoded.duration_sec)
+
+    def _pictures_beside(
+        self, item: MediaItem, info: MediaInfo, stop: Event | None
+    ) -> Ahead[ImageFrame] | None:
+        if not takes_pictures(self.settings.frames, self.embedder, self.frames_root):
+            return None
+        found = keyframe_inputs(item, info, self.settings.frames, self.embedder, self.frames_root)
+        return Ahead(found, self.settings.pipeline.frames_ahead, "vtembed-frames", stop)
 
     def at_once(self, item: MediaItem) -> Iterator[Part | Ended]:
         """The item one stage after the other: the whole transcript, then its plan. Segments

@@ -109,6 +109,8 @@ class PipelineSettings(BaseModel):
 
     overlap: bool = True
     windows_ahead: int = Field(1, ge=0)
+    frames_ahead: int = Field(4, ge=1)
+    """Keyframes (read and OCR'd beside Whisper) that may wait for the item's next part."""
     parts_waiting: int = Field(8, ge=1)
     batches_in_flight: int = Field(4, ge=1)
     records_per_write: int = Field(256, ge=1)

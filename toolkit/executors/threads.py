@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from contextlib import closing
 
 from vtembed.executors import running
 from vtembed.executors.item_job import ItemJobs, guarded
@@ -74,9 +75,12 @@ def _produce(
         for item in items:
             if stop.is_set():
                 return
-            for message in guarded(item, stages.stream(item, stop)):
-                if not _put(message, parts, loop, stop):
-                    return
+            # Closed at once when the run stops, not whenever it is collected: the item's
+            # picture thread and ffmpeg processes end with it.
+            with closing(guarded(item, stages.stream(item, stop))) as messages:
+                for message in messages:
+                    if not _put(message, parts, loop, stop):
+                        return
     finally:
         _put(None, parts, loop, stop)
 
