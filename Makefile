@@ -40,6 +40,7 @@ test-fast: setup-test test-deps
 bench: setup-test test-deps
 	$(BIN)/python benchmarks/ingest_vs_whisper.py
 	$(BIN)/python benchmarks/remote_overlap.py
+	$(BIN)/python benchmarks/frames_on_off.py
 	$(BIN)/python benchmarks/memory_long_file.py
 	$(BIN)/python benchmarks/remote_concurrency.py
 	$(BIN)/python benchmarks/sink_throughput.py
@@ -49,6 +50,7 @@ bench: setup-test test-deps
 bench-quick: setup-test test-deps
 	$(BIN)/python benchmarks/ingest_vs_whisper.py --quick
 	$(BIN)/python benchmarks/remote_overlap.py --quick
+	$(BIN)/python benchmarks/frames_on_off.py --quick
 	$(BIN)/python benchmarks/memory_long_file.py --quick
 
 setup: system-deps $(RUNTIME_STAMP)
