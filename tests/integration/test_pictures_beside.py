@@ -3,7 +3,7 @@ are cut and read by OCR in a thread of their own, and the overlapped pipeline ha
 parts out between Whisper's segments, the rest after the sound. A failure there fails only its
 item, with one line; a stop ends the thread; textless keyframes leave no files.
 
-The shot and failure tests run ffmpeg only; the others run Whisper and OCR (slow)."""
+The shot tests run ffmpeg only; the others run Whisper and OCR (slow)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def test_shots_come_as_found_and_equal_the_whole_list(video: mf.ShotsVideo) -> N
     assert len(shots_from_cuts(cuts, stream.duration_sec, 2.0, 60.0)) == len(SHOTS)
 
 
-def test_the_first_shot_comes_before_ffmpeg_has_decoded_the_rest(video: mf.ShotsVideo) -> None:
+def test_shots_can_be_taken_one_by_one_and_left_early(video: mf.ShotsVideo) -> None:
     stream = video_stream(str(video.path))
     assert stream is not None
     shots = iter_shots(stream, threshold=0.2, min_shot_sec=2.0, max_shot_sec=60.0)
