@@ -182,7 +182,12 @@ def check_ingest_twice_then_search(
     assert "done before" in second.text and second.summary["records_written"] == 0
     assert rows() == count
 
-    run = vtembed("search", "someone taking a dog over the road", "--sink", sink, "--json")
+    query = "someone taking a dog over the road"
+    hybrid = vtembed("search", query, "--sink", sink, "--json")  # the default: fused, grouped
+    assert hybrid.code == 0, hybrid.text
+    assert json.loads(hybrid.out)[0]["media"]["title"] == "dog walk"
+    # Vectors alone, one hit per record: cosine scores, which say how much nearer the dog is.
+    run = vtembed("search", query, "--sink", sink, "--json", "--mode", "vector", "--no-group")
     assert run.code == 0, run.text
     hits = json.loads(run.out)
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)

@@ -10,7 +10,10 @@ Every list is split by modality first and each part is ranked on its own, so the
 record and the best text record earn the same from one retriever: modalities become comparable
 before they are mixed (grouping then mixes them). The sum is divided by the most a record could
 earn (first in every retriever's list of its modality), so a fused score lies in (0, 1] and 1.0
-means "ranked first by every ranking that could rank it".
+means "ranked first by every ranking". A record only one ranking can find (a
+keyframe without words, which no full-text search finds) earns at most 1/2 in hybrid search: it
+has one piece of evidence where a transcript chunk can have two. Measured against its one
+ranking instead, the best keyframe of an archive would be 1.0 for any query and come first.
 
 Pure functions of the candidate lists, so they test without a store.
 """

@@ -195,7 +195,9 @@ class Sink(ABC):
         its order matters, as hybrid search fuses ranks, not scores). Records that share no
         word with the query are not hits. `filters` are those of `search`. Numbers and codes
         ("2019", "X-42") must match as written: `vtembed.ranking.words` is a tokeniser that
-        keeps them.
+        keeps them. A store this sink cannot search by text (one made before the sink could, on
+        a server without full-text search) raises NotImplementedError saying why: hybrid search
+        then ranks by vectors alone and shows that line.
         """
         raise NotImplementedError(f"the {self.scheme} sink does not support full-text search")
 

@@ -13,6 +13,7 @@ of this process at once, so resume trusts counts, and other processes' writes as
 server has applied them; Strong would make a server wait out its time tick (~200 ms) on every
 read. Resume state: beside a Lite database (`PATH.db.state.sqlite`), or for a server under
 `<cache_dir>/milvus/`, keyed by URI and collection; a `.lock` beside it keeps one writer.
+Full-text search (BM25 of `text`, for hybrid search) is Milvus' own: `milvus_text`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from vtembed.plugins.sinks import milvus_schema as schema
 from vtembed.plugins.sinks.flat_record import from_row, to_row
 from vtembed.plugins.sinks.milvus_columns import ColumnWriter
 from vtembed.plugins.sinks.milvus_connect import Where
+from vtembed.plugins.sinks.milvus_text import MilvusFullText
 from vtembed.settings import PluginSection, Settings
 from vtembed.sink import Sink, local_store_path
 
@@ -71,12 +73,12 @@ class MilvusSettings(BaseModel):
 SECTION = PluginSection("milvus", MilvusSettings, env={"MILVUS_TOKEN": "token"})
 
 
-class MilvusSink(Sink):
+class MilvusSink(MilvusFullText, Sink):
     scheme = "milvus"
     example_target = "archive.db"
     """What `vtembed plugins check` names a throwaway store: a Milvus Lite file."""
     settings_section = SECTION
-    capabilities = frozenset({"search", "stored_model"})  # listing media would scan it all
+    capabilities = frozenset({"search", "text_search", "stored_model"})  # listing media: a scan
 
     def __init__(
         self,
@@ -95,6 +97,7 @@ class MilvusSink(Sink):
         self.client: Any = None
         self.exists = False
         self.nullable = True
+        self.full_text = False  # whether the collection keeps BM25 vectors of `text`
         """Whether the collection stores nulls (servers before Milvus 2.5 store placeholders)."""
         self.writer = writer
         self._wrote = False
@@ -208,7 +211,7 @@ class MilvusSink(Sink):
             gone = len(ids)
         else:
             gone = self.count(media_id)
-            filters = [_of(media_id)] if gone else []
+            filters = [schema.of_media(media_id)] if gone else []
         if gone:
             with milvus_connect.calling(self.where, "delete"):
                 for where in filters:
@@ -222,7 +225,7 @@ class MilvusSink(Sink):
                 self.client,
                 self.where,
                 self.collection,
-                _of(media_id),
+                schema.of_media(media_id),
                 consistency="Strong",
                 timeout=self.timeout,
             )
@@ -233,7 +236,7 @@ class MilvusSink(Sink):
             return 0
         self._settle()
         return schema.count(
-            self.client, self.where, self.collection, _of(media_id), **self._reading
+            self.client, self.where, self.collection, schema.of_media(media_id), **self._reading
         )
 
     def rows(self) -> int:
@@ -304,7 +307,7 @@ class MilvusSink(Sink):
         made = schema.create(
             self.client, self.where, self.collection, self.model_name, self.dim, index
         )
-        self.exists, self.nullable = True, made.nullable
+        self.exists, self.nullable, self.full_text = True, made.nullable, made.full_text
 
     def _written(self, media: set[str]) -> None:
         self._wrote = True
@@ -328,8 +331,8 @@ class MilvusSink(Sink):
             return set()
         self._settle()
         return schema.ids(
-            self.client, self.where, self.collection, _of(media_id), limit=schema.MAX_QUERY_ROWS,
-            consistency=self.config.consistency, timeout=self.timeout,
+            self.client, self.where, self.collection, schema.of_media(media_id),
+            limit=schema.MAX_QUERY_ROWS, consistency=self.config.consistency, timeout=self.timeout,
         )  # fmt: skip
 
     def _writable(self) -> None:
@@ -348,7 +351,7 @@ class MilvusSink(Sink):
                     "[milvus] collection_prefix"
                 )
             if mine:
-                self.exists, self.nullable = True, held.nullable
+                self.exists, self.nullable, self.full_text = True, held.nullable, held.full_text
         with milvus_connect.calling(self.where, "open"):
             if not self.exists and self.client.has_collection(self.collection):
                 raise UsageError(
@@ -389,10 +392,6 @@ def _connect(where: Where, config: MilvusSettings, *, create: bool) -> Any | Non
     return milvus_connect.connect(
         where, token=token, timeout=config.connect_timeout_sec, create=create
     )
-
-
-def _of(media_id: str) -> str:
-    return f"media_id == {schema.quote(media_id)}"
 
 
 @hookimpl

@@ -24,7 +24,9 @@ class ColumnWriter:
         self.handler = client._get_connection()
         self.schema: dict[str, Any] = client.describe_collection(collection)
         self.fields: list[tuple[str, Any]] = [
-            (field["name"], field["type"]) for field in self.schema["fields"]
+            (field["name"], field["type"])
+            for field in self.schema["fields"]
+            if not field.get("is_function_output")  # Milvus makes it (BM25 of `text`)
         ]
 
     def upsert(self, rows: Sequence[dict[str, Any]], *, timeout: float) -> None:

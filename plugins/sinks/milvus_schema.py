@@ -48,6 +48,8 @@ REQUIRED = frozenset({"id", "media_id", "model_name", "vector"})
 MODEL_PROPERTY = "vtembed.model_name"
 DIM_PROPERTY = "vtembed.dim"
 FILTER_FIELDS = {"modality": "modality", "media_id": "media_id", "media_uri": "media_uri"}
+TEXT_SPARSE = "text_sparse"
+"""The BM25 sparse vector Milvus makes from `text` (a function's output: never written)."""
 
 
 class Held(NamedTuple):
@@ -57,6 +59,8 @@ class Held(NamedTuple):
     rows: int
     nullable: bool
     """Whether the collection stores missing values as nulls (else as placeholders)."""
+    full_text: bool = False
+    """Whether Milvus keeps a BM25 sparse vector of `text` (`TEXT_SPARSE`) for full-text search."""
 
 
 class Features(NamedTuple):
@@ -77,6 +81,15 @@ def features(server_version: str) -> Features:
     return Features(version >= (2, 5), "INVERTED" if version >= (2, 4) else "Trie")
 
 
+def has_bm25(server_version: str) -> bool:
+    """Whether the server can make BM25 sparse vectors from text: milvus-lite 3 and Milvus 2.5
+    or later (2.5 brought the BM25 function); a version it cannot read is taken for a new one."""
+    found = re.match(r"v?(\d+)\.(\d+)", server_version)
+    if server_version.startswith("milvus_lite") or found is None:
+        return True
+    return (int(found[1]), int(found[2])) >= (2, 5)
+
+
 def collection_name(prefix: str, model_name: str) -> str:
     """`<prefix>_<model>` with anything but letters, digits and `_` turned into `_` (the only
     characters Milvus allows in a collection name)."""
@@ -84,24 +97,34 @@ def collection_name(prefix: str, model_name: str) -> str:
     return f"{prefix}_{model}"
 
 
+class Made(NamedTuple):
+    nullable: bool
+    full_text: bool
+
+
 def create(
     client: Any, where: Where, name: str, model_name: str, dim: int, index: dict[str, Any]
-) -> Features:
+) -> Made:
     """Create the collection with its COSINE vector index, an index on `media_id` (counts and
     deletes filter on it) and the model in its properties; it is loaded, ready to read."""
     with calling(where, "asking the server version"):
-        can = features(str(client.get_server_version()))
+        version = str(client.get_server_version())
+    can, bm25 = features(version), has_bm25(version)
     params = client.prepare_index_params()
     params.add_index(field_name="vector", metric_type="COSINE", **index)
     params.add_index(field_name="media_id", index_type=can.scalar_index)
+    if bm25:
+        params.add_index(
+            field_name=TEXT_SPARSE, index_type="SPARSE_INVERTED_INDEX", metric_type="BM25"
+        )
     with calling(where, f"creating collection {name}"):
         client.create_collection(
             name,
-            schema=_schema(dim, can.nullable),
+            schema=_schema(dim, can.nullable, bm25),
             index_params=params,
             properties={MODEL_PROPERTY: model_name, DIM_PROPERTY: str(dim)},
         )
-    return can
+    return Made(can.nullable, bm25)
 
 
 def held(client: Any, where: Where, prefix: str) -> list[Held]:
@@ -125,7 +148,8 @@ def held(client: Any, where: Where, prefix: str) -> list[Held]:
                 client.load_collection(name)
                 first = client.query(name, filter="", output_fields=["model_name"], limit=1)
                 model = str(first[0]["model_name"])
-            found.append(Held(name, model, dim, rows, _stores_nulls(description)))
+            full_text = any(f["name"] == TEXT_SPARSE for f in description.get("fields", []))
+            found.append(Held(name, model, dim, rows, _stores_nulls(description), full_text))
     return found
 
 
@@ -194,8 +218,8 @@ def without_placeholders(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _schema(dim: int, nullable: bool) -> Any:
-    from pymilvus import DataType, MilvusClient
+def _schema(dim: int, nullable: bool, bm25: bool = False) -> Any:
+    from pymilvus import DataType, Function, FunctionType, MilvusClient
 
     schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
     for name, limit in VARCHAR.items():
@@ -205,12 +229,23 @@ def _schema(dim: int, nullable: bool) -> Any:
             max_length=limit,
             is_primary=name == "id",
             nullable=nullable and name in NULLABLE,
+            **({"enable_analyzer": True} if bm25 and name == "text" else {}),
         )
     for name in DOUBLE:
         schema.add_field(name, DataType.DOUBLE, nullable=nullable and name in NULLABLE)
     for name in INT64:
         schema.add_field(name, DataType.INT64)
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+    if bm25:  # Milvus' standard analyzer: lower-cased words, split at anything else
+        schema.add_field(TEXT_SPARSE, DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_function(
+            Function(
+                name="text_bm25",
+                function_type=FunctionType.BM25,
+                input_field_names=["text"],
+                output_field_names=[TEXT_SPARSE],
+            )
+        )
     return schema
 
 
@@ -248,6 +283,10 @@ def filter_expr(filters: dict[str, Any]) -> str:
         for key, value in filters.items()
         if key in FILTER_FIELDS and value is not None
     )
+
+
+def of_media(media_id: str) -> str:
+    return f"media_id == {quote(media_id)}"
 
 
 def in_list(field: str, values: Iterable[str]) -> str:

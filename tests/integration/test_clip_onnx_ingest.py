@@ -63,8 +63,15 @@ def test_each_shot_is_one_image_record_and_search_finds_pictures(
     assert any(r["modality"] == "text" for r in stored)
 
     hit = vtembed(
-        "search", "quarterly sales", "--sink", f"jsonl:{out}", "--modality", "image", *flags[2:]
-    )
+        "search",
+        "quarterly sales",
+        "--sink",
+        f"jsonl:{out}",
+        "--modality",
+        "image",
+        "--no-group",
+        *flags[2:],
+    )  # one hit per shot: grouped, the five consecutive shots are one moment
     assert hit.code == 0, hit.text
     hits = [HIT.match(line) for line in hit.out.splitlines()]
     found = [(m["start"], m["modality"]) for m in hits if m]

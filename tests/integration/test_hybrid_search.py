@@ -3,7 +3,8 @@ group one moment's records across modalities; text mode and the fallback, on eve
 
 Records are built with tests/record_factory.py and embedded by the real local MiniLM model, then
 written through the real sinks (JSONL, LanceDB, Milvus Lite); the query is embedded by the same
-model through the Python API, as a user's would be.
+model through the Python API, as a user's would be. A Milvus collection without BM25 (made on a
+Milvus server before 2.5) is made on Milvus Lite by telling the schema the server has none.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from vtembed import Vtembed
 from vtembed.errors import UsageError
 from vtembed.models import EmbeddingRecord, Modality
 from vtembed.plugins.embedders import minilm
+from vtembed.plugins.sinks import milvus_schema
 from vtembed.plugins.sinks.jsonl import JsonlSink
 from vtembed.plugins.sinks.lancedb import LanceDbSink
 from vtembed.plugins.sinks.milvus import MilvusSink
@@ -77,11 +79,19 @@ def app() -> Vtembed:
     return Vtembed()
 
 
-@pytest.fixture(params=["jsonl", "lancedb"])
+@pytest.fixture(params=["jsonl", "lancedb", "milvus-lite"])
 def store(request: pytest.FixtureRequest, tmp_path: Path, archive: list[EmbeddingRecord]) -> str:
     if request.param == "jsonl":
         return write(JsonlSink, str(tmp_path / "a.jsonl"), archive)
-    return write(LanceDbSink, str(tmp_path / "a.lance"), archive)
+    if request.param == "lancedb":
+        return write(LanceDbSink, str(tmp_path / "a.lance"), archive)
+    return write(MilvusSink, str(tmp_path / "a.db"), archive)
+
+
+def without_bm25(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Collections made from now on are made as on a server without BM25 (Milvus before 2.5),
+    or by a vtembed from before full-text search: no sparse field."""
+    monkeypatch.setattr(milvus_schema, "has_bm25", lambda version: False)
 
 
 def test_hybrid_puts_the_exact_number_first_where_vectors_do_not(
@@ -150,20 +160,25 @@ def test_bad_modes_are_usage_errors(app: Vtembed, store: str, cache_dir: Path) -
         app.search(QUERY, group_gap_sec=-1, sink=store, cache_dir=str(cache_dir))
 
 
-def test_milvus_lite_falls_back_to_vectors_and_says_so(
-    app: Vtembed, tmp_path: Path, archive: list[EmbeddingRecord], cache_dir: Path
+def test_a_milvus_collection_without_bm25_falls_back_to_vectors_and_says_so(
+    app: Vtembed,
+    tmp_path: Path,
+    archive: list[EmbeddingRecord],
+    cache_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    without_bm25(monkeypatch)
     store = write(MilvusSink, str(tmp_path / "a.db"), archive)
     found = app.search(QUERY, k=3, sink=store, cache_dir=str(cache_dir))
     assert found.mode == "vector" and len(found.notes) == 1
-    assert "no full-text search" in found.notes[0]
+    assert "without a full-text field" in found.notes[0] and "vectors alone" in found.notes[0]
     assert found.hits and found.hits[0].text in NEAR
-    with pytest.raises(UsageError, match="no full-text search"):
+    with pytest.raises(UsageError, match="without a full-text field"):
         app.search(QUERY, mode="text", sink=store, cache_dir=str(cache_dir))
 
 
 def test_the_cli_lists_modalities_notes_and_refuses_text_mode(
-    tmp_path: Path, archive: list[EmbeddingRecord], vtembed
+    tmp_path: Path, archive: list[EmbeddingRecord], monkeypatch: pytest.MonkeyPatch, vtembed
 ) -> None:  # type: ignore[no-untyped-def]
     store = write(JsonlSink, str(tmp_path / "a.jsonl"), archive)
     run = vtembed("search", "cooking pasta with garlic", "--sink", store, "-k", "2")
@@ -177,6 +192,7 @@ def test_the_cli_lists_modalities_notes_and_refuses_text_mode(
     flat = vtembed("search", QUERY, "--sink", store, "--json", "--no-group", "--mode", "vector")
     assert all("records" not in hit for hit in json.loads(flat.out))
 
+    without_bm25(monkeypatch)
     lite = write(MilvusSink, str(tmp_path / "a.db"), archive)
     hybrid = vtembed("search", QUERY, "--sink", lite, "--json")
     assert hybrid.code == 0 and json.loads(hybrid.out)
@@ -184,4 +200,20 @@ def test_the_cli_lists_modalities_notes_and_refuses_text_mode(
     assert len(notes) == 1 and "milvus" in notes[0]
     text = vtembed("search", QUERY, "--sink", lite, "--mode", "text")
     assert text.code == 2 and len(text.err.strip().splitlines()) == 1
-    assert "no full-text search" in text.err
+    assert "without a full-text field" in text.err
+
+
+def test_a_lancedb_store_made_before_full_text_search_gets_its_index_at_the_first_search(
+    tmp_path: Path, archive: list[EmbeddingRecord]
+) -> None:
+    target = str(tmp_path / "old.lance")
+    write(LanceDbSink, target, archive)
+    sink = LanceDbSink(target, model_name=MODEL, dim=DIM)
+    sink.table.drop_index("text_idx")  # as a store written before the index existed
+    sink.close()
+    handle = LanceDbSink.open_for_search(target, model_name=MODEL, dim=DIM)
+    try:
+        assert [h["text"] for h in handle.text_search("carousel 2741", 3)] == [NUMBER]
+        assert "text_idx" in {i.name for i in handle.table.list_indices()}
+    finally:
+        handle.close()

@@ -39,7 +39,7 @@ _Counting, _Listing = CountingSink, ListingSink
 def test_the_built_in_sinks_declare_what_they_offer() -> None:
     assert JsonlSink.capabilities == {"search", "text_search", "stored_model", "media_counts"}
     assert LanceDbSink.capabilities == {"search", "text_search", "stored_model", "media_counts"}
-    assert MilvusSink.capabilities == {"search", "stored_model"}
+    assert MilvusSink.capabilities == {"search", "text_search", "stored_model"}
     assert _Counting.capabilities == frozenset()
     assert not _Counting.declares("search") and _Listing.declares("media_counts")
     with pytest.raises(ValueError, match="unknown sink capability"):

@@ -134,10 +134,7 @@ def test_built_in_sinks_keep_every_rule(module: str, cls: str, suffix: str, tmp_
     sink_cls = getattr(__import__(module, fromlist=[cls]), cls)
     report = check_sink(sink_cls, fresh_targets(tmp_path, suffix))
     assert rules_broken(report) == {}
-    skipped = {o.rule for o in report.outcomes if o.skipped}
-    # Built-ins search and report models; Milvus has no full-text search (docs/search.md).
-    no_text = {"text_search finds the record holding the exact code first"}
-    assert skipped == (no_text if cls == "MilvusSink" else set())
+    assert not [o for o in report.outcomes if o.skipped], "built-ins search and report models"
 
 
 def test_local_embedder_and_source_keep_theirs(cache_dir: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

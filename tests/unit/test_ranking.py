@@ -67,3 +67,14 @@ def test_words_keep_numbers_and_codes() -> None:
     ]
     assert words('v2.3, "quoted" AND +plus') == ["v2.3", "v2", "3", "quoted", "and", "plus"]
     assert "x-42" not in words("x 42") and words("") == []
+
+
+
+def test_a_record_only_one_ranking_can_find_earns_half_in_hybrid() -> None:
+    # Full-text search finds no keyframe: the best one, first by vectors, has one piece of
+    # evidence, as a text record first by vectors but missed by words has; both are 1/2.
+    vector = [hit("t1", 0.7), hit("i1", 0.2, "image")]
+    text = [hit("t2", 5.0), hit("t1", 1.0)]
+    fused = {h["id"]: h["score"] for h in fuse({"vector": vector, "text": text})}
+    assert fused["i1"] == pytest.approx(0.5) == pytest.approx(fused["t2"])
+    assert fused["t1"] > fused["i1"]

@@ -195,7 +195,9 @@ def search(
     wanted = k * CANDIDATES_PER_HIT if fused else k
     handle = sink_cls.open_for_search(target, model_name=model_name, dim=dim, settings=settings)
     try:
-        rankings = _rankings(handle, query, vector, mode, wanted, filters)
+        rankings, fallback = _rankings(handle, query, vector, mode, wanted, filters)
+        if fallback is not None:
+            mode, notes = "vector", (*notes, fallback)
         found = fuse(rankings) if fused else rankings[mode]
         # Any vector finds some record of an item the store holds, whatever the query's words.
         unknown = (
@@ -228,18 +230,23 @@ def _rankings(
     mode: str,
     wanted: int,
     filters: dict[str, Any],
-) -> dict[str, list[dict[str, Any]]]:
-    """Each ranking the mode asks for, by name. Hybrid runs its two at once: a database sink
-    waits on its own threads for both (LanceDB's vector and full-text queries, 100 000 records:
-    about 60 and 40 ms), so the search takes about as long as the slower one."""
+) -> tuple[dict[str, list[dict[str, Any]]], str | None]:
+    """Each ranking the mode asks for, by name, and why hybrid fell back to vectors alone, if
+    it did: a sink that searches text may hold a store that cannot (`NotImplementedError`).
+    Hybrid runs its two rankings at once: a database sink waits on its own threads for both
+    (LanceDB's vector and full-text queries at 100 000 records: about 60 and 40 ms), so the
+    search takes about as long as the slower one."""
     if vector is None:
-        return {"text": handle.text_search(query, wanted, filters)}
+        return {"text": handle.text_search(query, wanted, filters)}, None
     if mode == "vector":
-        return {"vector": handle.search(vector, wanted, filters)}
+        return {"vector": handle.search(vector, wanted, filters)}, None
     with ThreadPoolExecutor(max_workers=1) as pool:
         words = pool.submit(handle.text_search, query, wanted, filters)
         near = handle.search(vector, wanted, filters)
-        return {"vector": near, "text": words.result()}
+        try:
+            return {"vector": near, "text": words.result()}, None
+        except NotImplementedError as exc:
+            return {"vector": near}, f"{exc}; hybrid search ranks by vectors alone"
 
 
 def _mode_for(sink_cls: type[Sink], mode: str) -> tuple[str, tuple[str, ...]]:
