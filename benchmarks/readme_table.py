@@ -72,6 +72,21 @@ def _overlap(r: Result) -> list[str]:
     ]
 
 
+def _frames(r: Result) -> list[str]:
+    ratio = r["ratio_on_to_off"]
+    extra = r["frames_on_cpu_sec"] - r["frames_off_cpu_sec"]
+    return [
+        f"`vtembed ingest` of {r['input_seconds'] / 60:g} min of video ({r['input_size']}, "
+        f"{r['input_shots']} shots, {r['input_shots_with_text']} with text) with frames on "
+        "(shots, keyframes, OCR beside Whisper) vs off",
+        _versus(f"{r['frames_on_sec']:.1f} s", f"{r['frames_off_sec']:.1f} s", ratio)
+        + f"; {r['images']} image records, {r['images_per_sec']:.2f} images/s; CPU "
+        f"{r['frames_on_cpu_sec']:.0f} s vs {r['frames_off_cpu_sec']:.0f} s "
+        f"({extra / r['input_shots']:.2f} s more per shot)",
+        _target(ratio, r["target_ratio"]),
+    ]
+
+
 def _speed(r: Result) -> list[str]:
     return [
         f"speed of the whole ingest on {r['cores']} cores (tiny.en int8, beam 5, MiniLM)",
@@ -95,6 +110,7 @@ ROWS: tuple[tuple[str, Callable[[Result], list[str]]], ...] = (
     ("ingest_vs_whisper", _ingest),
     ("memory_long_file", _memory),
     ("remote_overlap", _overlap),
+    ("frames_on_off", _frames),
     ("ingest_vs_whisper", _speed),
     ("remote_concurrency", _concurrency),
 )
