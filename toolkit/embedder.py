@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 from vtembed import token_counters
 from vtembed.errors import UsageError
-from vtembed.models import AudioSegment, ImageFrame, TextChunk
+from vtembed.models import AudioSegment, ImageFrame, TextChunk, VideoClip
 
 if TYPE_CHECKING:
     from vtembed.settings import ModelSpec, PluginSection, Settings
     from vtembed.token_counters import TokenCounter
 
-Embeddable = TextChunk | AudioSegment | ImageFrame
+Embeddable = TextChunk | AudioSegment | ImageFrame | VideoClip
 
 
 class Embedder(ABC):
@@ -40,6 +40,9 @@ class Embedder(ABC):
     "ocr" (the host reads the picture's text first and the embedder embeds that text) or "file"
     (the embedder reads the picture itself: `ImageFrame.image_path`, a JPEG, as CLIP or Marengo
     do; its records have no text)."""
+    video_input: ClassVar[bool] = False
+    """Whether the embedder takes clips of the picture (`VideoClip`, "modality": "video"),
+    cutting or linking them itself; the host cuts each shot into clips for it."""
     settings_section: ClassVar[PluginSection | None] = None
     """The plugin's own settings table, if it has one (`[name]` in TOML, `--name-key` flags)."""
 
@@ -149,7 +152,11 @@ class Embedder(ABC):
         return None
 
     def estimate_cost(
-        self, text_requests: int, audio_seconds: float, image_requests: int = 0
+        self,
+        text_requests: int,
+        audio_seconds: float,
+        image_requests: int = 0,
+        video_seconds: float = 0.0,
     ) -> str | None:
         """For `--dry-run`: what sending this much would cost, if the embedder knows prices."""
         return None
@@ -159,8 +166,10 @@ class Embedder(ABC):
         return f"embedder {self.name}: model {self.model_name} ({self.dim} dims)"
 
     def wants(self, item: Embeddable) -> bool:
-        """Whether this embedder makes a vector for the item (a text-only one skips silence, and
-        one without `image_input` every picture)."""
+        """Whether this embedder makes a vector for the item (a text-only one skips silence, one
+        without `image_input` every picture, one without `video_input` every clip)."""
+        if isinstance(item, VideoClip):
+            return self.video_input
         return not isinstance(item, ImageFrame) or self.image_input is not None
 
     def uploads_audio(self, media_uri: str) -> bool:

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-Modality = Literal["text", "audio", "image"]
+Modality = Literal["text", "audio", "image", "video"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,23 @@ class AudioSegment:
 
     def without_samples(self) -> AudioSegment:
         return self if self.samples is None else replace(self, samples=None)
+
+
+@dataclass(frozen=True)
+class VideoClip:
+    """A span of the item's picture, in absolute seconds, for an embedder that embeds moving
+    pictures itself (`Embedder.video_input`): at most `[frames] clip_sec` long and inside one
+    shot, so each clip is one scene. The embedder cuts it from `path` (or sends `media_uri`
+    with the span)."""
+
+    index: int
+    start_sec: float
+    end_sec: float
+    path: str
+    video_stream: int = 0
+    media_uri: str = ""
+    text: str = ""
+    """Always empty: a clip is embedded from what is seen, not from words."""
 
 
 @dataclass(frozen=True)

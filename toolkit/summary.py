@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vtembed.models import AudioSegment, ImageFrame, TextChunk
+from vtembed.models import AudioSegment, ImageFrame, TextChunk, VideoClip
 
 
 @dataclass
@@ -27,6 +27,8 @@ class RunSummary:
     audio_requests: int = 0
     audio_request_seconds: float = 0.0
     image_requests: int = 0
+    video_requests: int = 0
+    video_request_seconds: float = 0.0
     input_tokens: dict[str, int] = field(default_factory=dict)
     """What the endpoint counted, by content type (`Embedder.usage`), when it reports it."""
     sink: str = ""
@@ -62,6 +64,8 @@ class RunSummary:
                 "audio": self.audio_requests,
                 "audio_seconds": round(self.audio_request_seconds, 3),
                 "image": self.image_requests,
+                "video": self.video_requests,
+                "video_seconds": round(self.video_request_seconds, 3),
                 "input_tokens": self.input_tokens,
             },
         }
@@ -70,7 +74,9 @@ class RunSummary:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
 
-    def count_requests(self, inputs: Sequence[TextChunk | AudioSegment | ImageFrame]) -> None:
+    def count_requests(
+        self, inputs: Sequence[TextChunk | AudioSegment | ImageFrame | VideoClip]
+    ) -> None:
         """Tally what goes to the embedder: one request per text chunk, audio segment or
         keyframe. An OCR'd keyframe (one with text) is text to the embedder and counted as
         text; one sent as a picture is an image request."""
@@ -80,6 +86,9 @@ class RunSummary:
                 self.audio_request_seconds += item.end_sec - item.start_sec
             elif isinstance(item, ImageFrame) and not item.text:
                 self.image_requests += 1
+            elif isinstance(item, VideoClip):
+                self.video_requests += 1
+                self.video_request_seconds += item.end_sec - item.start_sec
             else:
                 self.text_requests += 1
 
@@ -92,6 +101,11 @@ class RunSummary:
         ]
         if self.image_requests:
             sent.append(_count(self.image_requests, "image request"))
+        if self.video_requests:
+            sent.append(
+                f"{_count(self.video_requests, 'video request')} "
+                f"({self.video_request_seconds / 60:.1f} video minutes)"
+            )
         what = ", ".join(sent[:-1]) + " and " + sent[-1]
         line = f"dry run: would send {what} for {_count(self.ok, 'item')}"
         return f"{line}; {cost}" if cost else line

@@ -13,27 +13,31 @@ import asyncio
 import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import httpx
 from aiolimiter import AsyncLimiter
 from pydantic import BaseModel, Field, SecretStr
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
-from tenacity.wait import wait_random_exponential
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from vtembed import hookimpl
 from vtembed.embedder import Embeddable, Embedder
 from vtembed.errors import MediaError, UsageError
 from vtembed.media import encode_flac, encode_segment
-from vtembed.models import AudioSegment, ImageFrame
+from vtembed.models import AudioSegment, ImageFrame, VideoClip
 from vtembed.plugins.embedders import twelvelabs_served, twelvelabs_v1, twelvelabs_v2
+from vtembed.plugins.embedders.twelvelabs_http import (
+    RETRY_STATUS,
+    Transient,
+    json_body,
+    retry_after,
+    wait_respecting_retry_after,
+)
 from vtembed.settings import ModelSpec, PluginSection, Settings, section
+from vtembed.video_clips import cut_clip
 
 PROTOCOLS = (twelvelabs_v1.PROTOCOL, twelvelabs_v2.PROTOCOL, twelvelabs_v2.MULTI_PROTOCOL)
-RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 
 
 class TwelveLabsSettings(BaseModel):
@@ -52,6 +56,7 @@ class TwelveLabsSettings(BaseModel):
     price_text_per_1k: float = Field(0.0, ge=0, description="Your price per 1000 text requests.")
     price_audio_per_minute: float = Field(0.0, ge=0, description="Your price per audio minute.")
     price_image_per_1k: float = Field(0.0, ge=0, description="Your price per 1000 image requests.")
+    price_video_per_minute: float = Field(0.0, ge=0, description="Your price per video minute.")
     embedding_dimension: int | None = Field(
         None, ge=1, description="Vector size for marengo3.5 (256-1024); unset: 512."
     )
@@ -62,14 +67,6 @@ SECTION = PluginSection(
     TwelveLabsSettings,
     env={"TWELVELABS_API_KEY": "api_key", "TWELVELABS_BASE_URL": "base_url"},
 )
-
-
-class Transient(Exception):
-    """A failure worth retrying; `retry_after` is the server's own minimum wait, if it gave one."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 def _marengo(dim: int, text_token_limit: int, protocol: str) -> ModelSpec:
@@ -153,6 +150,7 @@ class TwelveLabsEmbedder(Embedder):
             )
         if protocol == twelvelabs_v1.PROTOCOL:
             return twelvelabs_v1
+        self.video_input = True  # Embed API v2 embeds clips of the picture (input_type video)
         if wanted is not None:
             self.spec = self.spec.model_copy(update={"dim": wanted})
         return twelvelabs_v2.EmbedV2(protocol == twelvelabs_v2.MULTI_PROTOCOL, wanted)
@@ -222,17 +220,23 @@ class TwelveLabsEmbedder(Embedder):
         )
 
     def estimate_cost(
-        self, text_requests: int, audio_seconds: float, image_requests: int = 0
+        self,
+        text_requests: int,
+        audio_seconds: float,
+        image_requests: int = 0,
+        video_seconds: float = 0.0,
     ) -> str | None:
         c = self.config
-        if not (c.price_text_per_1k or c.price_audio_per_minute or c.price_image_per_1k):
+        prices = (c.price_text_per_1k, c.price_audio_per_minute, c.price_image_per_1k)
+        if not any((*prices, c.price_video_per_minute)):
             return (
-                "set twelvelabs.price_text_per_1k, price_audio_per_minute and "
-                "price_image_per_1k to estimate cost"
+                "set twelvelabs.price_text_per_1k, price_audio_per_minute, price_image_per_1k "
+                "and price_video_per_minute to estimate cost"
             )
         cost = text_requests / 1000 * c.price_text_per_1k
         cost += audio_seconds / 60 * c.price_audio_per_minute
         cost += image_requests / 1000 * c.price_image_per_1k
+        cost += video_seconds / 60 * c.price_video_per_minute
         return f"estimated cost {cost:.2f} at your configured prices"
 
     async def embed(self, batch: Sequence[Embeddable]) -> list[list[float]]:
@@ -253,6 +257,8 @@ class TwelveLabsEmbedder(Embedder):
             kind, request = "audio", await self._audio_request(item)
         elif isinstance(item, ImageFrame) and self.image_input == "file":
             kind, request = "image", await self._image_request(item)
+        elif isinstance(item, VideoClip):
+            kind, request = "video", await self._video_request(item)
         else:
             kind, request = "text", self.protocol.text(self.model_name, item.text)
         where = f"{kind} {item.start_sec:.1f}-{item.end_sec:.1f} s"
@@ -281,6 +287,16 @@ class TwelveLabsEmbedder(Embedder):
             )
         return self.protocol.audio_file(self.model_name, flac)
 
+    async def _video_request(self, clip: VideoClip) -> dict[str, Any]:
+        if self._sends_url(clip.media_uri):
+            return self.protocol.video_url(
+                self.model_name, clip.media_uri, clip.start_sec, clip.end_sec
+            )
+        mp4 = await asyncio.to_thread(
+            cut_clip, clip.path, clip.video_stream, clip.start_sec, clip.end_sec
+        )
+        return self.protocol.video_file(self.model_name, mp4)
+
     async def _image_request(self, frame: ImageFrame) -> dict[str, Any]:
         try:
             jpeg = await asyncio.to_thread(Path(frame.image_path).read_bytes)
@@ -292,7 +308,7 @@ class TwelveLabsEmbedder(Embedder):
     async def _post(self, request: dict[str, Any], where: str) -> Any:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.config.max_attempts),
-            wait=_wait_respecting_retry_after(self.config.backoff_max_sec),
+            wait=wait_respecting_retry_after(self.config.backoff_max_sec),
             retry=retry_if_exception_type(Transient),
             reraise=True,
         )
@@ -316,10 +332,10 @@ class TwelveLabsEmbedder(Embedder):
                 raise Transient("timed out") from None
             except httpx.TransportError as exc:
                 raise Transient(f"connection failed: {type(exc).__name__}") from None
-        body = _json(response)
+        body = json_body(response)
         if response.status_code in RETRY_STATUS:
             detail = self.protocol.error_detail(body)
-            raise Transient(f"HTTP {response.status_code} {detail}", _retry_after(response))
+            raise Transient(f"HTTP {response.status_code} {detail}", retry_after(response))
         if response.status_code >= 400:
             detail = self.protocol.error_detail(body)
             raise MediaError(f"TwelveLabs refused {where}: HTTP {response.status_code} {detail}")
@@ -338,48 +354,6 @@ class TwelveLabsEmbedder(Embedder):
                 limits=httpx.Limits(max_connections=n, max_keepalive_connections=n),
             )
         return self._client
-
-
-def _wait_respecting_retry_after(longest: float) -> Callable[[RetryCallState], float]:
-    backoff = wait_random_exponential(multiplier=0.5, max=longest)
-
-    def wait(state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        floor = exc.retry_after if isinstance(exc, Transient) and exc.retry_after else 0.0
-        return max(floor, backoff(state))
-
-    return wait
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """Seconds to wait from a `Retry-After` header: a number of seconds or an HTTP date
-    (measured against the server's `Date` when it sent one, so clock skew does not matter)."""
-    raw = response.headers.get("retry-after")
-    if not raw:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        when = _http_date(raw)
-    if when is None:
-        return None
-    now = _http_date(response.headers.get("date", "")) or datetime.now(UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
-def _http_date(value: str) -> datetime | None:
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 @hookimpl

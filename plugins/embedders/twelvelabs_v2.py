@@ -56,9 +56,18 @@ class EmbedV2:
     ) -> dict[str, Any]:
         return self._audio(model_name, {"url": url}, start_sec, end_sec)
 
+    def video_file(self, model_name: str, mp4: bytes) -> dict[str, Any]:
+        return self._video(model_name, {"base64_string": _b64(mp4)}, None, None)
+
+    def video_url(
+        self, model_name: str, url: str, start_sec: float, end_sec: float
+    ) -> dict[str, Any]:
+        return self._video(model_name, {"url": url}, start_sec, end_sec)
+
     def vector(self, body: Any, kind: str, dim: int) -> list[float]:
         """The one vector the request asked for, checked; audio from Marengo 3.0 is the entry
-        whose `embedding_option` is `audio` (no transcription was asked for)."""
+        whose `embedding_option` is `audio`, a clip the one whose option is `visual` (nothing
+        else was asked for)."""
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list) or not data:
             raise MediaError(f"TwelveLabs answered without data for the {kind}: not Embed API v2")
@@ -66,7 +75,8 @@ class EmbedV2:
             option = entry.get("embedding_option") if isinstance(entry, dict) else None
             if option is not None and option not in OPTIONS:
                 raise MediaError(f"TwelveLabs answered an unknown embedding_option {option!r}")
-        wanted = [e for e in data if kind != "audio" or self.multi or _option(e) == "audio"]
+        asked = {"audio": "audio", "video": "visual"}.get(kind)
+        wanted = [e for e in data if asked is None or self.multi or _option(e) == asked]
         if len(wanted) != 1:
             raise MediaError(
                 f"TwelveLabs answered {len(wanted)} {kind} embeddings for one {kind}; expected 1"
@@ -113,6 +123,27 @@ class EmbedV2:
         if start_sec is not None and end_sec is not None:
             audio.update(start_sec=round(start_sec, 3), end_sec=round(end_sec, 3))
         return self._body(model_name, "audio", audio)
+
+    def _video(
+        self,
+        model_name: str,
+        source: dict[str, str],
+        start_sec: float | None,
+        end_sec: float | None,
+    ) -> dict[str, Any]:
+        if self.multi:
+            if start_sec is not None:
+                raise MediaError("Marengo 3.5 takes video inline only: set audio_mode = file")
+            return self._multi(model_name, {"media_sources": [{"media_type": "video", **source}]})
+        video: dict[str, Any] = {
+            "media_source": source,
+            "embedding_option": ["visual"],
+            "embedding_scope": ["clip"],
+            "segmentation": {"strategy": "fixed", "fixed": {"duration_sec": CLIP_SEC}},
+        }
+        if start_sec is not None and end_sec is not None:
+            video.update(start_sec=round(start_sec, 3), end_sec=round(end_sec, 3))
+        return self._body(model_name, "video", video)
 
     def _body(self, model_name: str, input_type: str, value: dict[str, Any]) -> dict[str, Any]:
         return {"json": {"input_type": input_type, "model_name": model_name, input_type: value}}

@@ -77,7 +77,10 @@ def ingest(
     summary.input_tokens = dict(the_embedder.usage())
     if settings.dry_run:
         summary.cost = the_embedder.estimate_cost(
-            summary.text_requests, summary.audio_request_seconds, summary.image_requests
+            summary.text_requests,
+            summary.audio_request_seconds,
+            summary.image_requests,
+            summary.video_request_seconds,
         )
     return summary
 
