@@ -34,6 +34,7 @@ from vtembed.models import (
     Modality,
     TextChunk,
     Transcript,
+    VideoClip,
     record_id,
 )
 from vtembed.planning import ItemPlanner
@@ -281,6 +282,8 @@ def build_records(
 def modality_of(source: Embeddable) -> Modality:
     if isinstance(source, AudioSegment):
         return "audio"
+    if isinstance(source, VideoClip):
+        return "video"
     return "image" if isinstance(source, ImageFrame) else "text"
 
 
@@ -300,7 +303,12 @@ def refuse_non_finite(planned: Planned, vectors: list[list[float]], embedder: Em
     if finite.all():
         return
     source = planned.inputs[int(np.argmin(finite))]
-    kind = {"audio": "audio segment", "image": "keyframe", "text": "text chunk"}[
+    kind = {
+        "audio": "audio segment",
+        "image": "keyframe",
+        "text": "text chunk",
+        "video": "video clip",
+    }[
         modality_of(source)
     ]
     raise MediaError(

@@ -19,6 +19,8 @@ from vtembed.errors import MediaError
 from vtembed.media import last_stderr_line
 
 MAX_SIDE = 480
+CLIP_SEC = 10.0
+"""The longest clip: Embed API v2 cuts fixed segments of at most 10 s, so one clip is one vector."""
 
 
 def clip_spans(shots: Iterable[tuple[float, float]], clip_sec: float) -> list[tuple[float, float]]:

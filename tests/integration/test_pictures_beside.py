@@ -74,9 +74,10 @@ def _stages(tmp_path: Path, cache_dir: Path, **pipeline: object) -> Stages:
     )
 
 
-def _start_ms(thumbnail: Path) -> int:
-    """The shot start a keyframe's name carries (`vtembed.thumbnails`)."""
-    return int(thumbnail.name.removesuffix(".thumb.jpg").rpartition("-")[2].removesuffix("ms"))
+def _start_ms(picture: Path) -> int:
+    """The shot start a keyframe's or thumbnail's name carries (`vtembed.thumbnails`)."""
+    stem = picture.name.removesuffix(".jpg").removesuffix(".thumb")
+    return int(stem.rpartition("-")[2].removesuffix("ms"))
 
 
 def _threads() -> set[str]:
@@ -100,7 +101,9 @@ def test_image_parts_arrive_while_whisper_is_still_at_work(
     assert kinds.count("image") == sum(1 for _, _, text in SHOTS if text)
     assert "vtembed-frames" not in _threads()
     folder = tmp_path / "frames" / item_for(video.path).id
-    assert len(list(folder.glob("*.thumb.jpg"))) == kinds.count("image")  # textless: deleted
+    thumbs = set(folder.glob("*.thumb.jpg"))
+    assert len(set(folder.glob("*.jpg")) - thumbs) == kinds.count("image")  # textless: deleted
+    assert len(thumbs) == len(SHOTS)  # but every shot's thumbnail stays
 
 
 @pytest.mark.slow
@@ -159,8 +162,9 @@ def test_pictures_beside_whisper_give_the_records_of_one_stage_at_a_time(
             key=lambda r: (r["modality"], r["start_sec"]),
         )
         starts = {round(r["start_sec"] * 1000) for r in found[overlap] if r["modality"] == "image"}
-        kept = (tmp_path / f"{overlap}.jsonl.frames").rglob("*.thumb.jpg")
-        assert {_start_ms(p) for p in kept} == starts  # every thumbnail left is a record's
+        pictures = set((tmp_path / f"{overlap}.jsonl.frames").rglob("*.jpg"))
+        kept = pictures - set((tmp_path / f"{overlap}.jsonl.frames").rglob("*.thumb.jpg"))
+        assert {_start_ms(p) for p in kept} == starts  # every keyframe left is a record's
     images = [r for r in found[True] if r["modality"] == "image"]
     assert len(images) == sum(1 for _, _, text in SHOTS if text)
     assert found[True] == found[False]

@@ -66,6 +66,14 @@ def test_marengo_3_0_gives_every_modality_once_through_faults(
     by_modality = Counter(r["modality"] for r in recs)
     assert by_modality["text"] >= 2 and by_modality["audio"] >= 3
     assert by_modality["image"] == len(mf.SHOTS)  # every shot, with or without text on it
+    # Each shot (all under 10 s) is one clip of moving picture: TwelveLabs' own view of it.
+    clips = sorted((r["start_sec"], r["end_sec"]) for r in recs if r["modality"] == "video")
+    starts = [0.0]
+    for length, _, _ in mf.SHOTS[:-1]:
+        starts.append(starts[-1] + length)
+    assert len(clips) == len(mf.SHOTS)
+    for (start, end), shot_start in zip(clips, starts, strict=True):
+        assert abs(start - shot_start) <= 0.5 and 0 < end - start <= 10.0
     for r in recs:
         assert r["model_name"] == "marengo3.0" and r["dim"] == 512 == len(r["embedding"])
         assert np.linalg.norm(r["embedding"]) == pytest.approx(1.0, abs=1e-4)
@@ -88,6 +96,7 @@ def test_marengo_3_0_gives_every_modality_once_through_faults(
     for tries in by_key.values():
         assert [t.answer for t in tries] == ["429", "500", "drop", "ok"]
         assert tries[1].at - tries[0].at >= 1.0  # never sooner than Retry-After
+    assert run.summary["requests"]["video"] == len(clips)
     assert KEY not in run.out + run.err + out.read_text() + json.dumps(run.summary)
 
 

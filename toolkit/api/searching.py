@@ -28,7 +28,7 @@ from vtembed.thumbnails import Thumbnails
 if TYPE_CHECKING:
     from vtembed.api.app import Vtembed
 
-MODALITIES = ("text", "audio", "image", "all")
+MODALITIES = ("text", "audio", "image", "video", "all")
 MODES = ("vector", "text", "hybrid")
 CANDIDATES_PER_HIT = 4
 """Each ranking fetches this many records per hit asked for: a hit may group several records,

@@ -25,6 +25,7 @@ class Modality(StrEnum):
     text = "text"
     audio = "audio"
     image = "image"
+    video = "video"
     all = "all"
 
 
@@ -43,7 +44,10 @@ def search(
     ] = None,
     k: Annotated[int, typer.Option("-k", "--top", min=1, help="How many hits.")] = 10,
     modality: Annotated[
-        Modality, typer.Option(help="Only text chunks, audio segments, shots' keyframes, or all.")
+        Modality,
+        typer.Option(
+            help="Only text chunks, audio segments, shots' keyframes, video clips, or all."
+        ),
     ] = Modality.all,
     media: Annotated[
         str | None,
@@ -92,9 +96,7 @@ def search(
     for note in found.notes:
         typer.echo(f"note: {note}", err=True)
     if as_json:
-        typer.echo(
-            json.dumps([hit.to_json() for hit in found.hits], ensure_ascii=False, indent=2)
-        )
+        typer.echo(json.dumps([hit.to_json() for hit in found.hits], ensure_ascii=False, indent=2))
     elif found.unknown_media:
         typer.echo(
             f"no matches: the store holds no records of media {media} "
