@@ -44,6 +44,7 @@ bench: setup-test test-deps
 	$(BIN)/python benchmarks/memory_long_file.py
 	$(BIN)/python benchmarks/remote_concurrency.py
 	$(BIN)/python benchmarks/sink_throughput.py
+	$(BIN)/python benchmarks/search_latency.py
 	$(BIN)/python benchmarks/readme_table.py
 
 # The same scripts on 3-minute inputs (90 s on a quiet machine): a smoke run; writes *-quick.json only.
@@ -62,11 +63,12 @@ system-deps:
 	  echo "installing ffmpeg with apt-get"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg; }
 
-# The tests generate their media with espeak-ng (speech) and sox (music-like tones).
+# The tests generate their media with espeak-ng (speech) and sox (music-like tones); the UI test
+# drives Debian's chromium through Playwright (no browser download: it uses this one).
 test-deps:
-	@command -v espeak-ng >/dev/null && command -v sox >/dev/null || { \
-	  echo "installing espeak-ng and sox with apt-get"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox; }
+	@command -v espeak-ng >/dev/null && command -v sox >/dev/null && command -v chromium >/dev/null || { \
+	  echo "installing espeak-ng, sox and chromium with apt-get"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox chromium; }
 
 # A changed pyproject.toml or Makefile gives new stamp names: set-up runs again, stale stamps go.
 $(RUNTIME_STAMP):
