@@ -24,6 +24,8 @@ MULTI_PROTOCOL = "twelvelabs-embed-v2-multi"
 PATH = "/embed-v2"
 OPTIONS = frozenset({"visual", "audio", "transcription", "fused", "text"})
 """The `embedding_option` values the API documents; anything else is not an answer we read."""
+OPTION_OF = {"audio": "audio", "video": "visual"}
+"""The one `embedding_option` asked for each kind of timed media (vtembed transcribes itself)."""
 CLIP_SEC = 10
 """The longest fixed segment the API cuts (2-10 s): a segment this long or shorter is one clip."""
 
@@ -49,20 +51,20 @@ class EmbedV2:
         return self._body(model_name, "image", {"media_source": source})
 
     def audio_file(self, model_name: str, flac: bytes) -> dict[str, Any]:
-        return self._audio(model_name, {"base64_string": _b64(flac)}, None, None)
+        return self._timed(model_name, "audio", {"base64_string": _b64(flac)}, None, None)
 
     def audio_url(
         self, model_name: str, url: str, start_sec: float, end_sec: float
     ) -> dict[str, Any]:
-        return self._audio(model_name, {"url": url}, start_sec, end_sec)
+        return self._timed(model_name, "audio", {"url": url}, start_sec, end_sec)
 
     def video_file(self, model_name: str, mp4: bytes) -> dict[str, Any]:
-        return self._video(model_name, {"base64_string": _b64(mp4)}, None, None)
+        return self._timed(model_name, "video", {"base64_string": _b64(mp4)}, None, None)
 
     def video_url(
         self, model_name: str, url: str, start_sec: float, end_sec: float
     ) -> dict[str, Any]:
-        return self._video(model_name, {"url": url}, start_sec, end_sec)
+        return self._timed(model_name, "video", {"url": url}, start_sec, end_sec)
 
     def vector(self, body: Any, kind: str, dim: int) -> list[float]:
         """The one vector the request asked for, checked; audio from Marengo 3.0 is the entry
@@ -75,7 +77,7 @@ class EmbedV2:
             option = entry.get("embedding_option") if isinstance(entry, dict) else None
             if option is not None and option not in OPTIONS:
                 raise MediaError(f"TwelveLabs answered an unknown embedding_option {option!r}")
-        asked = {"audio": "audio", "video": "visual"}.get(kind)
+        asked = OPTION_OF.get(kind)
         wanted = [e for e in data if asked is None or self.multi or _option(e) == asked]
         if len(wanted) != 1:
             raise MediaError(
@@ -103,47 +105,28 @@ class EmbedV2:
             return f"{body.get('code', '?')}: {body.get('message', '')}"
         return "no error details in the answer"
 
-    def _audio(
+    def _timed(
         self,
         model_name: str,
+        kind: str,
         source: dict[str, str],
         start_sec: float | None,
         end_sec: float | None,
     ) -> dict[str, Any]:
+        """Audio or video: one fixed clip (of at most CLIP_SEC) of the one option asked for."""
         if self.multi:
             if start_sec is not None:
-                raise MediaError("Marengo 3.5 takes audio inline only: set audio_mode = file")
-            return self._multi(model_name, {"media_sources": [{"media_type": "audio", **source}]})
-        audio: dict[str, Any] = {
+                raise MediaError(f"Marengo 3.5 takes {kind} inline only: set audio_mode = file")
+            return self._multi(model_name, {"media_sources": [{"media_type": kind, **source}]})
+        value: dict[str, Any] = {
             "media_source": source,
-            "embedding_option": ["audio"],
+            "embedding_option": [OPTION_OF[kind]],
             "embedding_scope": ["clip"],
             "segmentation": {"strategy": "fixed", "fixed": {"duration_sec": CLIP_SEC}},
         }
         if start_sec is not None and end_sec is not None:
-            audio.update(start_sec=round(start_sec, 3), end_sec=round(end_sec, 3))
-        return self._body(model_name, "audio", audio)
-
-    def _video(
-        self,
-        model_name: str,
-        source: dict[str, str],
-        start_sec: float | None,
-        end_sec: float | None,
-    ) -> dict[str, Any]:
-        if self.multi:
-            if start_sec is not None:
-                raise MediaError("Marengo 3.5 takes video inline only: set audio_mode = file")
-            return self._multi(model_name, {"media_sources": [{"media_type": "video", **source}]})
-        video: dict[str, Any] = {
-            "media_source": source,
-            "embedding_option": ["visual"],
-            "embedding_scope": ["clip"],
-            "segmentation": {"strategy": "fixed", "fixed": {"duration_sec": CLIP_SEC}},
-        }
-        if start_sec is not None and end_sec is not None:
-            video.update(start_sec=round(start_sec, 3), end_sec=round(end_sec, 3))
-        return self._body(model_name, "video", video)
+            value.update(start_sec=round(start_sec, 3), end_sec=round(end_sec, 3))
+        return self._body(model_name, kind, value)
 
     def _body(self, model_name: str, input_type: str, value: dict[str, Any]) -> dict[str, Any]:
         return {"json": {"input_type": input_type, "model_name": model_name, input_type: value}}
