@@ -103,8 +103,8 @@ def test_search_returns_typed_hits(tmp_path: Path, cache_dir: Path, monkeypatch)
     assert text_only.hits and {h.modality for h in text_only.hits} == {"text"}
     unknown = app.search("a red car", sink=sink, media="./not-there.mp4")
     assert unknown.hits == [] and unknown.unknown_media
-    with pytest.raises(vtembed.UsageError, match="modality 'video'"):
-        app.search("a red car", sink=sink, modality="video")
+    with pytest.raises(vtembed.UsageError, match="modality 'smell'"):
+        app.search("a red car", sink=sink, modality="smell")
 
 
 def test_transcribe_returns_words_and_renders(cache_dir: Path) -> None:
