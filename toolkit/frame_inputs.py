@@ -26,6 +26,7 @@ from vtembed.embedder import Embedder
 from vtembed.models import ImageFrame, MediaInfo, MediaItem, VideoClip
 from vtembed.prefetch import prefetch
 from vtembed.settings import FramesSettings
+from vtembed.text_fit import first_words
 
 SHOTS_AHEAD = 64
 """Shots (a few numbers each) detection may find ahead of the keyframe being read."""
@@ -99,8 +100,5 @@ def _remove_if_empty(folder: Path) -> None:
 def _read(image: Path, embedder: Embedder) -> str:
     from vtembed.ocr import read_text
 
-    words = read_text(image).text.split()
-    count = embedder.token_counter().count
-    while words and count(" ".join(words)) > embedder.text_token_limit:
-        words.pop()
-    return " ".join(words)
+    text = read_text(image).text
+    return first_words(text, embedder.token_counter().count, embedder.text_token_limit)

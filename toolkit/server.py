@@ -33,6 +33,7 @@ from vtembed.server_image import ImageService
 from vtembed.server_model import add_model_route
 from vtembed.server_v2 import add_v2_routes
 from vtembed.settings import Settings
+from vtembed.text_fit import largest
 from vtembed.transcriber import Transcriber
 
 API_KEY_ENV = "VTEMBED_SERVE_API_KEY"
@@ -143,27 +144,15 @@ def fit_text(text: str, limit: int, truncate: str) -> TextChunk:
         return text[: words[k - 1].end()] if from_end else text[words[-k].start() :]
 
     # Every word is at least one token, so no more than `limit` words can fit.
-    kept = keep(_largest(lambda k: counter.count(keep(k)) <= limit, min(len(words), limit)))
+    kept = keep(largest(lambda k: counter.count(keep(k)) <= limit, min(len(words), limit)))
     if not kept:  # a single "word" longer than the limit: cut inside it
         word = words[0 if from_end else -1].group()
 
         def part(n: int) -> str:
             return word[:n] if from_end else word[len(word) - n :]
 
-        kept = part(_largest(lambda n: counter.count(part(n)) <= limit, len(word)))
+        kept = part(largest(lambda n: counter.count(part(n)) <= limit, len(word)))
     return TextChunk(kept, 0.0, 0.0, counter.count(kept))
-
-
-def _largest(fits: Callable[[int], bool], high: int) -> int:
-    """The largest n in [0, high] that fits, given that fits(0) holds and fitting is monotone."""
-    low = 0
-    while low < high:
-        mid = (low + high + 1) // 2
-        if fits(mid):
-            low = mid
-        else:
-            high = mid - 1
-    return low
 
 
 class _Gate:

@@ -24,6 +24,7 @@ from vtembed.server_audio import save_upload
 from vtembed.server_errors import ApiError
 from vtembed.server_fetch import download, refuse_unless_fetching
 from vtembed.settings import Settings
+from vtembed.text_fit import first_words, largest
 
 if TYPE_CHECKING:
     import numpy as np
@@ -105,31 +106,14 @@ class ImageService:
 
 
 def fit_words(text: str, count: Callable[[str], int], limit: int) -> str:
-    """The longest run of the text's first words, joined by spaces, that counts within the
-    limit: what `ingest` keeps of a keyframe's text (`frame_inputs`), found by bisection since a
-    page of text is hundreds of words. A first word longer than the limit alone is cut inside."""
+    """What `ingest` keeps of a keyframe's text (`vtembed.text_fit.first_words`); a first word
+    longer than the limit alone is cut inside, so a served picture with text gets a vector."""
+    kept = first_words(text, count, limit)
     words = text.split()
-
-    def fits(n: int) -> bool:
-        return count(" ".join(words[:n])) <= limit
-
-    kept = " ".join(words[: _largest(fits, len(words))])
     if kept or not words:
         return kept
     word = words[0]
-    return word[: _largest(lambda n: count(word[:n]) <= limit, len(word))]
-
-
-def _largest(fits: Callable[[int], bool], high: int) -> int:
-    """The largest n in [0, high] that fits, given that fits(0) holds and fitting is monotone."""
-    low = 0
-    while low < high:
-        mid = (low + high + 1) // 2
-        if fits(mid):
-            low = mid
-        else:
-            high = mid - 1
-    return low
+    return word[: largest(lambda n: count(word[:n]) <= limit, len(word))]
 
 
 def _decode(path: Path, label: str) -> tuple[np.ndarray, str]:
