@@ -9,6 +9,7 @@ itself, another stand-in) are left alone: the declared models and settings table
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 import httpx
@@ -39,8 +40,10 @@ def asks(base_url: str) -> bool:
     return urlsplit(base_url).hostname not in OFFICIAL_HOSTS
 
 
+@functools.lru_cache(maxsize=8)
 def served_model(base_url: str, api_key: str) -> ServedModel | None:
-    """The server's model, or None when it does not say (not a vtembed server)."""
+    """The server's model, or None when it does not say (not a vtembed server). Asked once per
+    server in a process: the embedder's limits and its way with pictures both come from it."""
     url = base_url.rstrip("/") + "/vtembed/model"
     try:
         response = httpx.get(url, headers={"x-api-key": api_key}, timeout=_TIMEOUT_SEC)
