@@ -33,7 +33,7 @@ from vtembed.manifest import Manifest
 from vtembed.models import EmbeddingRecord, MediaItem
 from vtembed.settings import Settings
 from vtembed.sink import Sink
-from vtembed.store_files import StoreLock, frames_location, lock_location, state_location
+from vtembed.store_files import StoreLock, frames_folder, lock_location, state_location
 
 log = logging.getLogger(__name__)
 
@@ -103,10 +103,7 @@ class Store:
     def frames_root(self, settings: Settings) -> Path | None:
         """Where the items' keyframes go (`[frames] thumbnails_dir`, else beside the manifest);
         None for a store that is not there (a dry run's stand-in)."""
-        if settings.frames.thumbnails_dir:
-            return Path(settings.frames.thumbnails_dir).expanduser()
-        path = self.manifest.path
-        return None if path is None else frames_location(path)
+        return frames_folder(settings, self.manifest.path)
 
     def is_done(self, item: MediaItem) -> bool:
         return self.manifest.is_done(item, self.sink)

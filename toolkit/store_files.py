@@ -44,6 +44,14 @@ def frames_location(state_path: Path) -> Path:
     return state_path.with_name(state_path.name.removesuffix(STATE_SUFFIX) + ".frames")
 
 
+def frames_folder(settings: Settings, state_path: Path | None) -> Path | None:
+    """Where a store's keyframes and thumbnails are: `[frames] thumbnails_dir` when set, else
+    beside its manifest (None for a store that has none, a dry run's stand-in)."""
+    if settings.frames.thumbnails_dir:
+        return Path(settings.frames.thumbnails_dir).expanduser()
+    return None if state_path is None else frames_location(state_path)
+
+
 def lock_location(state_path: Path) -> Path:
     return state_path.with_name(state_path.name.removesuffix(STATE_SUFFIX) + LOCK_SUFFIX)
 

@@ -22,7 +22,7 @@ from vtembed.ranking import fuse
 from vtembed.registry import Registry
 from vtembed.settings import Settings
 from vtembed.sink import Sink
-from vtembed.store_files import frames_location, state_location
+from vtembed.store_files import frames_folder, state_location
 from vtembed.thumbnails import Thumbnails
 
 if TYPE_CHECKING:
@@ -264,10 +264,10 @@ def _mode_for(sink_cls: type[Sink], mode: str) -> tuple[str, tuple[str, ...]]:
 
 
 def frames_root(sink_cls: type[Sink], target: str, settings: Settings) -> Path:
-    """Where ingest put the store's keyframes: `[frames] thumbnails_dir`, else beside it."""
-    if settings.frames.thumbnails_dir:
-        return Path(settings.frames.thumbnails_dir).expanduser()
-    return frames_location(state_location(sink_cls, target, settings))
+    """Where ingest put the store's keyframes (as `Store.frames_root` says for an open one)."""
+    root = frames_folder(settings, state_location(sink_cls, target, settings))
+    assert root is not None  # a state location always has a frames folder beside it
+    return root
 
 
 def pick_embedder(registry: Registry, settings: Settings, model_name: str) -> type[Embedder]:
