@@ -28,6 +28,11 @@ class MediaItem:
     origin: str = ""
     """The locator that found the item (local ones absolute), so `prune` knows what a feed or
     folder covers; set by discovery, empty in items a source builds."""
+    transcript_url: str | None = None
+    """Captions the source knows of for this item (a feed's `podcast:transcript`): the host
+    fetches them and uses them instead of Whisper (see `[captions] prefer`)."""
+    transcript_type: str | None = None
+    """Their MIME type as the source gave it (application/x-subrip, text/vtt, application/json)."""
 
     @property
     def label(self) -> str:
@@ -161,6 +166,10 @@ class EmbeddingRecord:
     dim: int
     embedding: list[float] = field(repr=False)
     embedded_from: str | None = None
+    transcript_source: str | None = None
+    """Where the text of a text or audio record came from: whisper, sidecar, stream or feed."""
+    times_interpolated: bool = False
+    """A text record cut inside a caption cue: its start or end is an estimate."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -174,6 +183,10 @@ class EmbeddingRecord:
         }
         if self.embedded_from is not None:
             out["embedded_from"] = self.embedded_from
+        if self.transcript_source is not None:
+            out["transcript_source"] = self.transcript_source
+        if self.times_interpolated:
+            out["times_interpolated"] = True
         out.update(model_name=self.model_name, dim=self.dim, embedding=self.embedding)
         return out
 

@@ -158,6 +158,28 @@ class FramesSettings(BaseModel):
         return self
 
 
+class CaptionSettings(BaseModel):
+    """Captions a media item already has, used as its transcript instead of Whisper's."""
+
+    model_config = _STRICT
+
+    prefer: Literal["auto", "whisper", "captions"] = "auto"
+    """auto: captions in Whisper's language (or untagged) stand in for Whisper; captions: any
+    captions do, best first; whisper: captions are never read."""
+
+
+class AssetSettings(BaseModel):
+    """What an ingest keeps beside the store so it never has to be computed again."""
+
+    model_config = _STRICT
+
+    keep: bool = True
+    """Keep each item's transcript (word times) and shots in the store's assets folder."""
+    reuse: bool = True
+    """Use a kept transcript and shots of an unchanged item instead of running Whisper and scene
+    detection again (false: always recompute, and keep the new ones)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="VTEMBED_",
@@ -187,6 +209,8 @@ class Settings(BaseSettings):
     serve: ServeSettings = Field(default_factory=ServeSettings)
     ray: RaySettings = Field(default_factory=RaySettings)
     frames: FramesSettings = Field(default_factory=FramesSettings)
+    captions: CaptionSettings = Field(default_factory=CaptionSettings)
+    assets: AssetSettings = Field(default_factory=AssetSettings)
     models: dict[str, ModelOverride] = Field(default_factory=dict)
     """Overrides of the models embedders declare, and models they do not (`[models."NAME"]`)."""
 
