@@ -79,7 +79,7 @@ $(RUNTIME_STAMP):
 	rm -f $(VENV)/.installed-* && touch $@
 
 $(TEST_STAMP): $(RUNTIME_STAMP)
-	$(PIP) -e '.[test]'
+	$(PIP) -e '.[test,base]'
 	$(PIP) --no-deps $(TEST_WHEELS)
 	touch $@
 
