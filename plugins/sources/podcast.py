@@ -34,6 +34,7 @@ from vtembed.errors import MediaError
 from vtembed.models import MediaItem
 from vtembed.plugins.sources.podcast_episodes import SOURCE_NAME, feed_items
 from vtembed.plugins.sources.podcast_opml import feed_urls, is_opml_start
+from vtembed.plugins.sources.podcast_transcripts import document_tags
 from vtembed.settings import PluginSection, section
 from vtembed.source import MEDIA_EXTENSIONS, Decline, Failed, Found, Source, extension_of
 
@@ -108,7 +109,9 @@ def _feed(locator: str, base: str, body: bytes) -> Iterator[Found]:
     if not parsed.get("version") and not parsed.entries:
         yield Failed(locator, f"{NOT_A_FEED} ({parsed.get('bozo_exception') or 'no entries'})")
         return
-    yield from feed_items(parsed.entries, base, locator)
+    transcripts = document_tags(body, len(parsed.entries))
+    language = parsed.feed.get("language")
+    yield from feed_items(parsed.entries, base, locator, transcripts, language)
 
 
 def _subscriptions(

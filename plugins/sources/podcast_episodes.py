@@ -1,4 +1,5 @@
-"""Feed entries to media items: the enclosure, the guid-based id, and one item per guid."""
+"""Feed entries to media items: the enclosure, the guid-based id, one item per guid, and the
+transcript the feed offers (`podcast_transcripts` chooses it)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from vtembed.models import MediaItem, stable_id
 from vtembed.plugins.sources.podcast_dates import published_of
+from vtembed.plugins.sources.podcast_transcripts import TranscriptTag, choose, entry_tags
 from vtembed.source import MEDIA_EXTENSIONS, Skipped, extension_of
 
 log = logging.getLogger(__name__)
@@ -32,8 +34,18 @@ class Episode(MediaItem):
         return f'{self.uri} ("{self.title}")' if self.title else self.uri
 
 
-def feed_items(entries: list[Any], base: str, feed: str) -> Iterator[MediaItem | Skipped]:
+def feed_items(
+    entries: list[Any],
+    base: str,
+    feed: str,
+    transcripts: list[list[TranscriptTag]] | None = None,
+    language: str | None = None,
+) -> Iterator[MediaItem | Skipped]:
     """The feed's episodes, one per guid, and a `Skipped` for each entry with no enclosure.
+
+    `transcripts` are each entry's `podcast:transcript` tags as the document holds them (see
+    `podcast_transcripts.document_tags`); without them, the one tag feedparser kept is used.
+    `language` is the feed's, which a transcript's should match.
 
     Episodes that share a guid (a re-post, a feed generator's bug) would share an id, so they
     are one item: the first in the feed is kept, with one log line saying so. The first, not the
@@ -43,8 +55,9 @@ def feed_items(entries: list[Any], base: str, feed: str) -> Iterator[MediaItem |
     """
     kept: dict[str, Episode] = {}
     shared: dict[str, int] = {}
-    for entry in entries:
-        item = episode_item(entry, base)
+    for index, entry in enumerate(entries):
+        tags = transcripts[index] if transcripts is not None else entry_tags(entry)
+        item = episode_item(entry, base, choose(tags, base, language))
         if item is None:
             title = entry.get("title") or entry.get("id") or "(untitled)"
             yield Skipped(f"{feed} :: {title}", "no audio or video enclosure")
@@ -64,8 +77,13 @@ def feed_items(entries: list[Any], base: str, feed: str) -> Iterator[MediaItem |
         )
 
 
-def episode_item(entry: Any, base: str) -> Episode | None:
-    """The item of one feed entry, or None when it has no audio or video enclosure."""
+def episode_item(entry: Any, base: str, transcript: TranscriptTag | None = None) -> Episode | None:
+    """The item of one feed entry, or None when it has no audio or video enclosure.
+
+    The fingerprint names the transcript's URL only when there is one: a new transcript (a
+    host that re-generated or corrected it) redoes the episode, and the fingerprints of
+    episodes without one stay what they were before transcripts were read, so stores made
+    then are not ingested again."""
     enclosure = _media_enclosure(entry)
     if enclosure is None:
         return None
@@ -74,14 +92,19 @@ def episode_item(entry: Any, base: str) -> Episode | None:
     duration = parse_duration(entry.get("itunes_duration"))
     title = str(entry.get("title") or "").strip() or _name_of(url)
     log.debug("episode %r: %s, duration %s s", title, url, duration)
+    fingerprint = f"length={length}" if length > 0 else f"url={url}"
+    if transcript is not None:
+        fingerprint += f" transcript={transcript.url}"
     return Episode(
         id=stable_id("podcast-guid", guid),
         uri=url,
         title=title,
         source=SOURCE_NAME,
-        fingerprint=f"length={length}" if length > 0 else f"url={url}",
+        fingerprint=fingerprint,
         published=published_of(entry),
         guid=guid,
+        transcript_url=transcript.url if transcript else None,
+        transcript_type=transcript.type if transcript else None,
     )
 
 
