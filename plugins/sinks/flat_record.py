@@ -2,6 +2,8 @@
 `vector`, and back to the JSONL record shape for search hits.
 
 Database sinks store the same fields so that a hit reads the same whichever store it came from.
+A store made before the provenance columns existed (`PROVENANCE`) has rows without them; such a
+row reads back as the JSONL record of that time did, without those fields.
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ from typing import Any
 from vtembed.errors import UsageError
 from vtembed.models import EmbeddingRecord
 
-MEDIA_KEYS = ("id", "uri", "title", "source", "duration_sec", "published", "guid")
-OPTIONAL_MEDIA_KEYS = ("duration_sec", "published", "guid")
+MEDIA_KEYS = ("id", "uri", "title", "source", "duration_sec", "published", "guid", "language")
+OPTIONAL_MEDIA_KEYS = ("duration_sec", "published", "guid", "language")
 """Left out of a hit's `media` when the row holds no value, as the JSONL record leaves them."""
+PROVENANCE = ("media_language", "transcript_source", "times_interpolated")
+"""Columns newer than the first stores: where a record's words came from, whether its times are
+estimates, the media's language. A sink adds them to an older store or writes without them."""
 
 
 def to_row(record: EmbeddingRecord) -> dict[str, Any]:
@@ -29,6 +34,8 @@ def to_row(record: EmbeddingRecord) -> dict[str, Any]:
         text=record.text,
         tokens=record.tokens,
         embedded_from=record.embedded_from,
+        transcript_source=record.transcript_source,
+        times_interpolated=bool(record.times_interpolated),
         model_name=record.model_name,
         dim=record.dim,
         vector=record.embedding,
@@ -37,8 +44,10 @@ def to_row(record: EmbeddingRecord) -> dict[str, Any]:
 
 
 def from_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A stored row as the JSONL record (nested `media`, no vector)."""
-    media = {key: row[f"media_{key}"] for key in MEDIA_KEYS}
+    """A stored row as the JSONL record (nested `media`, no vector). Optional columns a row
+    lacks (an older store's) read as empty; `times_interpolated` appears only when true, as
+    `EmbeddingRecord.to_json` writes it."""
+    media = {key: row.get(f"media_{key}") for key in MEDIA_KEYS}
     for key in OPTIONAL_MEDIA_KEYS:
         if media[key] is None:
             del media[key]
@@ -51,7 +60,11 @@ def from_row(row: dict[str, Any]) -> dict[str, Any]:
         "text": row["text"],
         "tokens": row["tokens"],
     }
-    if row["embedded_from"] is not None:
+    if row.get("embedded_from") is not None:
         out["embedded_from"] = row["embedded_from"]
+    if row.get("transcript_source") is not None:
+        out["transcript_source"] = row["transcript_source"]
+    if row.get("times_interpolated"):
+        out["times_interpolated"] = True
     out.update(model_name=row["model_name"], dim=row["dim"])
     return out

@@ -3,11 +3,14 @@
 `lancedb:PATH` opens (or creates) the database folder PATH. Records go to one table per model,
 `<table_prefix>_<model name>` (`[lancedb] table_prefix`), with the record's fields as columns
 (`media.x` flattened to `media_x`) and `vector` a fixed-size list of float32 of the model's
-dimension. A small table `vtembed_meta` records which model, dimension and table the database
-holds; opening it for another model or dimension is a `UsageError`. Beside PATH it keeps
-`PATH.state.sqlite` (the resume manifest) and `PATH.lock` (one writer at a time;
-searches take no lock). `check_target` refuses, before anything is made, a PATH that is a file,
-one of those two files of another database, or under a file; other files in the folder are fine.
+dimension. A table made before the provenance columns (`media_language`, `transcript_source`,
+`times_interpolated`) gains them, null in its old rows, when it is opened for writing; opened
+for search it is read as it is, its old rows' hits without those fields. A small table
+`vtembed_meta` records which model, dimension and table the database holds; opening it for
+another model or dimension is a `UsageError`. Beside PATH it keeps `PATH.state.sqlite` (the
+resume manifest) and `PATH.lock` (one writer at a time; searches take no lock). `check_target`
+refuses, before anything is made, a PATH that is a file, one of those two files of another
+database, or under a file; other files in the folder are fine.
 
 Writes are upserts by record id (`merge_insert`, whose result says how many rows were new), so
 writing a record twice stores it once. A batch goes to LanceDB as Arrow columns built with numpy,
@@ -97,6 +100,8 @@ class LanceDbSink(Sink):
         else:
             self.table_name = table_name(self.config.table_prefix, model_name)
         self.table = tables.open_table(self.db, self.table_name)
+        if writer and self.table is not None:
+            tables.add_missing_columns(self.table, dim)
 
     @classmethod
     def local_path(cls, target: str, settings: Settings | None = None) -> Path:

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from vtembed.errors import UsageError
 from vtembed.models import EmbeddingRecord
-from vtembed.plugins.sinks.flat_record import MEDIA_KEYS
+from vtembed.plugins.sinks.flat_record import MEDIA_KEYS, PROVENANCE
 
 META_TABLE = "vtembed_meta"
 
@@ -36,12 +36,15 @@ def record_schema(dim: int) -> pa.Schema:
             ("media_duration_sec", pa.float64()),
             ("media_published", pa.string()),
             ("media_guid", pa.string()),
+            ("media_language", pa.string()),
             ("modality", pa.string()),
             ("start_sec", pa.float64()),
             ("end_sec", pa.float64()),
             ("text", pa.string()),
             ("tokens", pa.int64()),
             ("embedded_from", pa.string()),
+            ("transcript_source", pa.string()),
+            ("times_interpolated", pa.bool_()),
             ("model_name", pa.string()),
             ("dim", pa.int64()),
             ("vector", pa.list_(pa.float32(), dim)),
@@ -72,6 +75,18 @@ def open_table(db: Any, name: str) -> Any:
     if name not in _table_names(db):
         return None
     return db.open_table(name)
+
+
+def add_missing_columns(table: Any, dim: int) -> list[str]:
+    """Give a table made before the provenance columns existed those columns, null in its old
+    rows (a schema change only: no row is rewritten), so batches of today's schema merge into
+    it. Returns the columns added."""
+    have = set(table.schema.names)
+    wanted = record_schema(dim)
+    missing = [wanted.field(name) for name in PROVENANCE if name not in have]
+    if missing:
+        table.add_columns(missing)
+    return [field.name for field in missing]
 
 
 def create(db: Any, name: str, rows: pa.Table, model_name: str, dim: int) -> Any:
@@ -127,6 +142,8 @@ def columns(records: list[EmbeddingRecord], dim: int) -> pa.Table:
         "text": [record.text for record in records],
         "tokens": [record.tokens for record in records],
         "embedded_from": [record.embedded_from for record in records],
+        "transcript_source": [record.transcript_source for record in records],
+        "times_interpolated": [bool(record.times_interpolated) for record in records],
         "model_name": [record.model_name for record in records],
         "dim": [record.dim for record in records],
         "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), dim),

@@ -14,10 +14,17 @@ server has applied them; Strong would make a server wait out its time tick (~200
 read. Resume state: beside a Lite database (`PATH.db.state.sqlite`), or for a server under
 `<cache_dir>/milvus/`, keyed by URI and collection; a `.lock` beside it keeps one writer.
 Full-text search (BM25 of `text`, for hybrid search) is Milvus' own: `milvus_text`.
+
+A collection made before the provenance fields (`media_language`, `transcript_source`,
+`times_interpolated`) keeps working as it is: writes leave those values out (a warning says so
+once per handle: a new collection would keep them) and hits come back without them. Adding a
+field to a collection takes Milvus 2.6 (Lite 3.2 and older servers answer "not implemented"),
+so the sink does not try.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -30,12 +37,14 @@ from vtembed.models import EmbeddingRecord
 from vtembed.paths import folder_problem
 from vtembed.plugins.sinks import milvus_connect
 from vtembed.plugins.sinks import milvus_schema as schema
-from vtembed.plugins.sinks.flat_record import from_row, to_row
+from vtembed.plugins.sinks.flat_record import PROVENANCE, from_row, to_row
 from vtembed.plugins.sinks.milvus_columns import ColumnWriter
 from vtembed.plugins.sinks.milvus_connect import Where
 from vtembed.plugins.sinks.milvus_text import MilvusFullText
 from vtembed.settings import PluginSection, Settings
 from vtembed.sink import Sink, local_store_path
+
+log = logging.getLogger(__name__)
 
 BATCH = 1000  # rows per upsert and ids per `id in [...]` look-up
 MAX_TOP_K = 16384  # Milvus refuses a larger limit
@@ -105,6 +114,9 @@ class MilvusSink(MilvusFullText, Sink):
         """Media ids this handle wrote or deleted: reading their ids must wait for those writes."""
         self._unflushed = False
         self._columns: ColumnWriter | None = None
+        self.output_fields = list(schema.OUTPUT_FIELDS)
+        """The fields a hit is read from: an older collection lacks `PROVENANCE`."""
+        self._dropping_noted = False
         try:
             self.client = _connect(self.where, self.config, create=writer)
             if self.client is not None:
@@ -193,6 +205,7 @@ class MilvusSink(MilvusFullText, Sink):
         rows = list(by_id.values())
         if not self.nullable:
             rows = [schema.with_placeholders(row) for row in rows]
+        self._note_dropped(rows)
         media = {record.media["id"] for record in records}
         known = self._existing_ids(list(by_id), media)
         with milvus_connect.calling(self.where, "upsert"):
@@ -270,7 +283,7 @@ class MilvusSink(MilvusFullText, Sink):
                 anns_field="vector",
                 limit=limit,
                 filter=schema.filter_expr(filters or {}),
-                output_fields=schema.OUTPUT_FIELDS,
+                output_fields=self.output_fields,
                 search_params={"metric_type": "COSINE", "params": params},
                 consistency_level=self.config.consistency,
                 timeout=self.timeout,
@@ -308,6 +321,19 @@ class MilvusSink(MilvusFullText, Sink):
             self.client, self.where, self.collection, self.model_name, self.dim, index
         )
         self.exists, self.nullable, self.full_text = True, made.nullable, made.full_text
+
+    def _note_dropped(self, rows: list[dict[str, Any]]) -> None:
+        """Warn once that the collection cannot keep the provenance values these rows carry."""
+        missing = [name for name in PROVENANCE if name not in self.output_fields]
+        if self._dropping_noted or not any(row.get(name) for row in rows for name in missing):
+            return
+        self._dropping_noted = True
+        log.warning(
+            "%s: collection %s was made without %s, so records are stored without them; "
+            "ingesting into a new collection (another [milvus] collection_prefix, or this one "
+            "dropped) would keep them",
+            self.where.label, self.collection, ", ".join(missing),
+        )  # fmt: skip
 
     def _written(self, media: set[str]) -> None:
         self._wrote = True
@@ -352,6 +378,7 @@ class MilvusSink(MilvusFullText, Sink):
                 )
             if mine:
                 self.exists, self.nullable, self.full_text = True, held.nullable, held.full_text
+                self.output_fields = [f for f in schema.OUTPUT_FIELDS if f in held.fields]
         with milvus_connect.calling(self.where, "open"):
             if not self.exists and self.client.has_collection(self.collection):
                 raise UsageError(

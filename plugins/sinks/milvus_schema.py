@@ -7,9 +7,9 @@ The limits are generous (Milvus does not reserve space for them): URIs and texts
 maximum, 65535 bytes.
 
 Servers older than Milvus 2.5 have no nullable fields (and before 2.4 no INVERTED index), so a
-collection made on one stores a missing value as a placeholder ("" for text, NaN for a number)
-that reading turns back into None; which way a collection stores them is read from its schema,
-so a collection keeps working when its server is upgraded.
+collection made on one stores a missing value as a placeholder ("" for text, NaN for a number,
+false for a flag) that reading turns back into None; which way a collection stores them is read
+from its schema, so a collection keeps working when its server is upgraded.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from vtembed.errors import UsageError
+from vtembed.plugins.sinks.flat_record import PROVENANCE
 from vtembed.plugins.sinks.milvus_connect import Where, calling
 
 VARCHAR: dict[str, int] = {
@@ -30,19 +31,23 @@ VARCHAR: dict[str, int] = {
     "media_source": 256,
     "media_published": 64,
     "media_guid": 4096,
+    "media_language": 64,
     "modality": 16,
     "text": 65535,
     "embedded_from": 64,
+    "transcript_source": 64,
     "model_name": 256,
 }
 DOUBLE = ("media_duration_sec", "start_sec", "end_sec")
 INT64 = ("tokens", "dim")
+BOOL = ("times_interpolated",)
 NULLABLE = frozenset(
     {"media_uri", "media_title", "media_source", "media_duration_sec", "media_published"}
-    | {"media_guid", "embedded_from"}
+    | {"media_guid", "embedded_from", *PROVENANCE}
 )
-OUTPUT_FIELDS = [*VARCHAR, *DOUBLE, *INT64]
-"""Every stored field but the vector: what a search hit is built from."""
+OUTPUT_FIELDS = [*VARCHAR, *DOUBLE, *INT64, *BOOL]
+"""Every stored field but the vector: what a search hit is built from (a collection made before
+`PROVENANCE` existed has all but those: `Held.fields` says which it has)."""
 REQUIRED = frozenset({"id", "media_id", "model_name", "vector"})
 """Fields that mark a collection as one vtembed made."""
 MODEL_PROPERTY = "vtembed.model_name"
@@ -61,6 +66,8 @@ class Held(NamedTuple):
     """Whether the collection stores missing values as nulls (else as placeholders)."""
     full_text: bool = False
     """Whether Milvus keeps a BM25 sparse vector of `text` (`TEXT_SPARSE`) for full-text search."""
+    fields: frozenset[str] = frozenset(OUTPUT_FIELDS)
+    """The fields it stores besides the vector: an older collection lacks `PROVENANCE`."""
 
 
 class Features(NamedTuple):
@@ -148,8 +155,13 @@ def held(client: Any, where: Where, prefix: str) -> list[Held]:
                 client.load_collection(name)
                 first = client.query(name, filter="", output_fields=["model_name"], limit=1)
                 model = str(first[0]["model_name"])
-            full_text = any(f["name"] == TEXT_SPARSE for f in description.get("fields", []))
-            found.append(Held(name, model, dim, rows, _stores_nulls(description), full_text))
+            names = frozenset(f["name"] for f in description.get("fields", []))
+            found.append(
+                Held(
+                    name, model, dim, rows, _stores_nulls(description), TEXT_SPARSE in names,
+                    names & frozenset(OUTPUT_FIELDS),
+                )
+            )  # fmt: skip
     return found
 
 
@@ -202,10 +214,10 @@ def ids(
 
 
 def with_placeholders(row: dict[str, Any]) -> dict[str, Any]:
-    """The row for a collection without nullable fields: None as "" or NaN."""
+    """The row for a collection without nullable fields: None as "", NaN or false."""
     for name in NULLABLE:
         if row.get(name) is None:
-            row[name] = math.nan if name in DOUBLE else ""
+            row[name] = math.nan if name in DOUBLE else False if name in BOOL else ""
     return row
 
 
@@ -235,6 +247,8 @@ def _schema(dim: int, nullable: bool, bm25: bool = False) -> Any:
         schema.add_field(name, DataType.DOUBLE, nullable=nullable and name in NULLABLE)
     for name in INT64:
         schema.add_field(name, DataType.INT64)
+    for name in BOOL:
+        schema.add_field(name, DataType.BOOL, nullable=nullable and name in NULLABLE)
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
     if bm25:  # Milvus' standard analyzer: lower-cased words, split at anything else
         schema.add_field(TEXT_SPARSE, DataType.SPARSE_FLOAT_VECTOR)

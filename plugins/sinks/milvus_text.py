@@ -33,6 +33,7 @@ class MilvusFullText:
     exists: bool
     full_text: bool
     nullable: bool
+    output_fields: list[str]
     timeout: float
     where: milvus_connect.Where
 
@@ -58,7 +59,7 @@ class MilvusFullText:
                 anns_field=schema.TEXT_SPARSE,
                 limit=min(k, MAX_TOP_K),
                 filter=schema.filter_expr(filters or {}),
-                output_fields=schema.OUTPUT_FIELDS,
+                output_fields=self.output_fields,
                 search_params={"metric_type": "BM25"},
                 consistency_level=self.config.consistency,
                 timeout=self.timeout,
