@@ -11,6 +11,7 @@ a server trickling bytes would never trip).
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -103,11 +104,12 @@ def _read_file(url: str, shown: str, max_bytes: int) -> bytes:
 
 
 def _too_large(size: int | None, limit: int) -> str:
-    mib = f"{limit / 2**20:g} MiB"
-    return f"larger than {mib} ({size} bytes)" if size is not None else f"larger than {mib}"
+    most = f"{limit / 2**20:g} MiB" if limit >= 2**20 else f"{limit} bytes"
+    return f"{size} bytes, over the limit of {most}" if size else f"over the limit of {most}"
 
 
 def _reason(exc: Exception, url: str, shown: str) -> str:
-    """httpx's message on one line, with the URL (should it name it) in its shown form."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    """httpx's message on one line, without the errno, and with the URL (should it name it)
+    in its shown form."""
+    text = re.sub(r"^\[Errno -?\d+\] ", "", " ".join(str(exc).split())) or type(exc).__name__
     return text.replace(url, shown)
