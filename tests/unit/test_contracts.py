@@ -16,6 +16,9 @@ from vtembed.sink import Sink
 from vtembed.testing import check_embedder, check_sink, check_source
 
 ROOT = Path(__file__).resolve().parents[2]
+PROVENANCE_RULE = (
+    "hits carry transcript_source, times_interpolated and media.language, or leave them out"
+)
 STORES: dict[str, tuple[str, int, dict[str, EmbeddingRecord]]] = {}
 
 
@@ -82,6 +85,41 @@ class ForgetfulSink(MemorySink):
         self.records.clear()
 
 
+class FlatSearchSink(MemorySink):
+    """Searches by cosine, its hits rebuilt from the fields a flat table of the first sinks
+    had: the provenance of a record's words is lost."""
+
+    capabilities = frozenset({"search"})
+    KEPT = ("id", "media", "modality", "start_sec", "end_sec", "text", "tokens", "model_name")
+
+    def search(self, vector, k, filters=None):  # type: ignore[no-untyped-def]
+        def cosine(r: EmbeddingRecord) -> float:
+            dot = sum(a * b for a, b in zip(vector, r.embedding, strict=True))
+            return dot / (
+                sum(a * a for a in vector) ** 0.5 * sum(b * b for b in r.embedding) ** 0.5
+            )
+
+        wanted = (filters or {}).get("media_id")
+        found = [r for r in self.records.values() if wanted in (None, r.media["id"])]
+        found.sort(key=cosine, reverse=True)
+        return [self.hit(r) | {"score": cosine(r)} for r in found[:k]]
+
+    def hit(self, r: EmbeddingRecord) -> dict[str, object]:
+        media = {k: v for k, v in r.media.items() if k != "language"}
+        return {k: v for k, v in r.to_json().items() if k in self.KEPT} | {"media": media}
+
+
+class NullSpeakingSink(FlatSearchSink):
+    """Keeps the provenance, but says `None`/`false` for a record that had none."""
+
+    def hit(self, r: EmbeddingRecord) -> dict[str, object]:
+        out = {k: v for k, v in r.to_json().items() if k != "embedding"}
+        return out | {
+            "transcript_source": r.transcript_source,
+            "times_interpolated": r.times_interpolated,
+        }
+
+
 def fresh_targets(folder: Path, suffix: str = "") -> Callable[[], str]:
     numbers = itertools.count()
     return lambda: str(folder / f"store{next(numbers)}{suffix}")
@@ -99,6 +137,7 @@ def test_a_minimal_sink_keeps_the_contract(tmp_path: Path) -> None:
         "without its resume manifest, a store still refuses another model",
         "search finds the exact vector first, scored by cosine",
         "text_search finds the record holding the exact code first",
+        PROVENANCE_RULE,
     }
 
 
@@ -112,6 +151,8 @@ def test_a_minimal_sink_keeps_the_contract(tmp_path: Path) -> None:
             "stored_model must name the model the store holds",
         ),
         (ForgetfulSink, "records survive closing and reopening the store", "count('a') is 0"),
+        (FlatSearchSink, PROVENANCE_RULE, "came back in its hit saying {}"),
+        (NullSpeakingSink, PROVENANCE_RULE, "saying none of them came back in its hit saying {'"),
     ],
 )
 def test_a_broken_sink_fails_the_rule_it_breaks(
@@ -180,7 +221,7 @@ def test_plugins_check_names_broken_rules_and_exits_1(tmp_path: Path, vtembed) -
     assert bad.out.strip().endswith("1 rule(s) broken")
     good = vtembed("plugins", "check", "vtembed.plugins.sinks.jsonl:JsonlSink")
     assert good.code == 0, good.text
-    assert good.out.count("  ok       ") == 10 and "keeps its contract" in good.out
+    assert good.out.count("  ok       ") == 11 and "keeps its contract" in good.out
     typo = vtembed("plugins", "check", "vtembed.plugins.sinks.jsonl:NoSuch")
     assert typo.code == 2 and typo.err.startswith("error: vtembed.plugins.sinks.jsonl:NoSuch: ")
     listed = vtembed("plugins", "--json")

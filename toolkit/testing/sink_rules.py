@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from vtembed.errors import UsageError
 from vtembed.models import EmbeddingRecord, MediaItem, record_id
@@ -38,6 +39,9 @@ def check_sink(sink_cls: type[Sink], make_target: Callable[[], str]) -> Report:
         "stored_model names what the store holds": _stored_model,
         "search finds the exact vector first, scored by cosine": _search,
         "text_search finds the record holding the exact code first": _text_search,
+        "hits carry transcript_source, times_interpolated and media.language, or leave them out": (
+            _provenance
+        ),
     }
     with tempfile.TemporaryDirectory(prefix="vtembed-check-cache-") as cache:
         for rule, check in rules.items():
@@ -302,6 +306,38 @@ def _text_search(sink_cls: type[Sink], target: str, cache: Path) -> None:
         "the media_id filter does not give exactly item b's one rocket record",
     )
     expect(none == [], f"a word no record holds found {len(none)} hits")
+
+
+def _provenance(sink_cls: type[Sink], target: str, cache: Path) -> None:
+    """What a hit says of a record's words (their source, estimated times, language) is what
+    the record said; a record that said nothing of them gives a hit without them, as its JSON."""
+    if not declares_search(sink_cls):
+        raise NotChecked("the sink does not search")
+    plain, other = record("a", 0), record("b", 0, 1)
+    told = replace(
+        other, media={**other.media, "language": "es"}, transcript_source="sidecar",
+        times_interpolated=True,
+    )  # fmt: skip
+    sink = _open(sink_cls, target)
+    try:
+        sink.write([plain, told])
+    finally:
+        sink.close()
+    handle = sink_cls.open_for_search(target, model_name=MODEL, dim=DIM)
+    try:
+        found = [handle.search(r.embedding, 1, {"media_id": r.media["id"]}) for r in (plain, told)]
+    finally:
+        handle.close()
+    bare, said = (_provenance_of(hits[0]) if hits else None for hits in found)
+    wanted = {"transcript_source": "sidecar", "times_interpolated": True, "language": "es"}
+    expect(said == wanted, f"a record saying {wanted} came back in its hit saying {said}")
+    expect(bare == {}, f"a record saying none of them came back in its hit saying {bare}")
+
+
+def _provenance_of(hit: dict[str, Any]) -> dict[str, Any]:
+    said = {k: hit[k] for k in ("transcript_source", "times_interpolated") if k in hit}
+    media = hit.get("media") or {}
+    return {**said, **({"language": media["language"]} if "language" in media else {})}
 
 
 def declares_search(sink_cls: type[Sink]) -> bool:
