@@ -262,3 +262,48 @@ def test_an_old_milvus_collection_with_no_provenance_to_drop_is_quiet(
         assert writer.write([rec("plain", 0, DIM)]) == 1
     writer.close()
     assert not [r for r in caplog.records if r.name == "vtembed.plugins.sinks.milvus"]
+
+
+@pytest.mark.parametrize(("sink_cls", "name"), SINKS, ids=["jsonl", "lancedb", "milvus"])
+def test_api_search_hits_say_where_the_words_came_from(
+    sink_cls: type[Sink], name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through `vtembed.Vtembed().search` (full-text mode: no query embedding needed), grouped
+    and ungrouped hits, typed and as JSON."""
+    import vtembed
+
+    monkeypatch.setenv("VTEMBED_CACHE_DIR", str(tmp_path / "cache"))
+    model, dim = "all-MiniLM-L6-v2", 384
+    told = dataclasses.replace(
+        rec("cap", 0, dim, model=model),
+        media={**rec("cap", 0, dim).media, "language": "es"},
+        transcript_source="feed",
+        times_interpolated=True,
+        text="the lighthouse keeper spoke",
+    )
+    plain = dataclasses.replace(rec("plain", 0, dim, model=model), text="the lighthouse stood")
+    target = str(tmp_path / name)
+    sink = sink_cls(target, model_name=model, dim=dim)
+    try:
+        sink.write([told, plain])
+    finally:
+        sink.close()
+    app = vtembed.Vtembed()
+    for group in (False, True):
+        found = app.search(
+            "lighthouse", sink=f"{sink_cls.scheme}:{target}", mode="text", group=group
+        )
+        hits = {h.media_id: h for h in found.hits}
+        assert set(hits) == {"cap", "plain"}
+        cap, bare = hits["cap"], hits["plain"]
+        assert (cap.transcript_source, cap.times_interpolated, cap.language) == ("feed", True, "es")
+        assert (bare.transcript_source, bare.times_interpolated, bare.language) == (
+            None,
+            False,
+            None,
+        )
+        shown = cap.to_json()
+        assert shown["transcript_source"] == "feed" and shown["times_interpolated"] is True
+        assert shown["media"]["language"] == "es"
+        assert not {"transcript_source", "times_interpolated"} & set(bare.to_json())
+        assert "language" not in bare.to_json()["media"]

@@ -69,6 +69,13 @@ class Hit:
     span_end_sec: float | None = None
     """Where the hit's last record ends (`end_sec` for one record)."""
     grouped: bool = False
+    transcript_source: str | None = None
+    """Where the (best record's) words came from: whisper, sidecar, stream or feed; None when
+    the store does not say (a picture's record, a store made before it was kept)."""
+    times_interpolated: bool = False
+    """The record was cut inside a caption cue: `start_sec`/`end_sec` are estimates."""
+    language: str | None = None
+    """The media's language (`media.language`, e.g. "en"), when it is known."""
 
     @classmethod
     def of_group(cls, group: Group, thumbnail: Path | None = None) -> Hit:
@@ -104,6 +111,9 @@ class Hit:
             records=[record],
             span_start_sec=float(record["start_sec"]),
             span_end_sec=float(record["end_sec"]),
+            transcript_source=record.get("transcript_source"),
+            times_interpolated=bool(record.get("times_interpolated")),
+            language=media.get("language"),
         )
 
     def to_json(self) -> dict[str, Any]:
