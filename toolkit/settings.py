@@ -96,10 +96,17 @@ class WhisperSettings(BaseModel):
     model_config = _STRICT
 
     model: str = ""
+    """"" is the bundled tiny.en, "base" the bundled multilingual base (`vtembed[base]`)."""
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """auto: a CUDA GPU when CTranslate2 sees one, else the CPU (`vtembed.whisper_device`)."""
     compute_type: str = "int8"
+    """The compute type on the CPU."""
+    cuda_compute_type: str = "float16"
+    """The compute type on a CUDA GPU."""
     beam_size: int = Field(5, ge=1)
     vad: bool = True
     language: str = "en"
+    """A language code, or "auto": detected per item by a multilingual model ("en" for tiny.en)."""
     cpu_threads: int = Field(0, ge=0)
     window_sec: float = Field(300.0, gt=0)
 
@@ -121,6 +128,8 @@ class RaySettings(BaseModel):
 
     address: str = ""
     workers: int = Field(0, ge=0)
+    gpus_per_worker: float = Field(0.0, ge=0)
+    """GPUs (or a fraction of one) each Whisper actor asks Ray for: its `num_gpus`."""
 
 
 class ServeSettings(BaseModel):

@@ -10,15 +10,17 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vtembed.errors import MediaError, UsageError
 from vtembed.media import PcmWindow
 from vtembed.models import Transcript, Word
 from vtembed.settings import WhisperSettings
-from vtembed.whisper_model import model_dir
+from vtembed.whisper_model import fixed_language, resolve
 
 if TYPE_CHECKING:
+    import numpy as np
     from faster_whisper import WhisperModel
     from faster_whisper.transcribe import Segment
 
@@ -31,41 +33,93 @@ LOGPROB_MIN = -1.0
 
 
 class Transcriber:
-    """Holds one loaded Whisper model; reuse it across items, loading costs about a second."""
+    """Holds one loaded Whisper model; reuse it across items, loading costs about a second.
 
-    def __init__(self, settings: WhisperSettings) -> None:
+    `language` is the language every item is transcribed in, or None when the model is
+    multilingual and told `auto`: then each item's language is detected (`item_language`, on
+    its first window) and passed to `window_groups` for all its windows, so one item is never
+    transcribed half in one language and half in another."""
+
+    def __init__(self, settings: WhisperSettings, cache_dir: Path | None = None) -> None:
         self.settings = settings
-        source = model_dir(settings)
+        choice = resolve(settings, cache_dir)
+        self.device = choice.device
         try:
-            self.model = _load(str(source), settings.compute_type, settings.cpu_threads)
+            self.model = _load(
+                str(choice.path),
+                choice.device.device,
+                choice.device.compute_type,
+                settings.cpu_threads,
+            )
         except Exception as exc:
-            raise UsageError(f"cannot load Whisper model {source}: {exc}") from None
+            raise UsageError(f"cannot load Whisper model {choice.path}: {exc}") from None
+        self.multilingual: bool = bool(self.model.model.is_multilingual)
+        self.language: str | None = fixed_language(settings.language, self.multilingual)
+        if self.language is not None and self.language not in self.model.supported_languages:
+            raise UsageError(
+                f"whisper.language {settings.language}: not a language this Whisper model "
+                "knows (give a code such as en, es, de, or auto)"
+            )
+
+    def detect_language(self, samples: np.ndarray) -> tuple[str, float]:
+        """Whisper's guess at the language spoken in `samples` (16 kHz mono float32; the
+        first 30 s of speech decide) and its probability; always ("en", 1.0) on an
+        English-only model."""
+        if not self.multilingual:
+            return "en", 1.0
+        speech = _speech(samples) if self.settings.vad else samples
+        language, probability, _ = self.model.detect_language(
+            speech if speech.size else samples
+        )
+        return language, round(float(probability), 4)
+
+    def item_language(self, samples: np.ndarray) -> tuple[str, float]:
+        """The language to transcribe an item in, from its first window: the fixed one
+        (probability 1.0), else the detected one."""
+        if self.language is not None:
+            return self.language, 1.0
+        return self.detect_language(samples)
 
     def transcribe(
-        self, windows: Iterable[PcmWindow], progress: Callable[[float], None] | None = None
+        self,
+        windows: Iterable[PcmWindow],
+        progress: Callable[[float], None] | None = None,
+        language: str | None = None,
     ) -> Transcript:
-        """`progress` is called with the absolute second reached, as Whisper gets there."""
+        """`progress` is called with the absolute second reached, as Whisper gets there.
+        `language` None: the fixed language, else the one detected on the first window."""
         words: list[Word] = []
+        language = language or self.language
         for window in windows:
-            words.extend(self.window_words(window, progress))
+            if language is None:
+                language, _ = self.item_language(window.samples)
+            words.extend(self.window_words(window, progress, language))
             if progress:
                 progress(window.end_sec)
-        return Transcript(tuple(words), language=self.settings.language)
+        return Transcript(tuple(words), language=language or "en")
 
     def window_words(
-        self, window: PcmWindow, progress: Callable[[float], None] | None = None
+        self,
+        window: PcmWindow,
+        progress: Callable[[float], None] | None = None,
+        language: str | None = None,
     ) -> list[Word]:
-        return [w for group in self.window_groups(window, progress) for w in group]
+        return [w for group in self.window_groups(window, progress, language) for w in group]
 
     def window_groups(
-        self, window: PcmWindow, progress: Callable[[float], None] | None = None
+        self,
+        window: PcmWindow,
+        progress: Callable[[float], None] | None = None,
+        language: str | None = None,
     ) -> Iterator[list[Word]]:
         """The window's words one Whisper segment at a time, as Whisper produces them, so
-        what they settle can go on to the embedder before the window is done."""
+        what they settle can go on to the embedder before the window is done. `language`:
+        the item's (from `item_language`); None: the fixed one, or, with none fixed, what
+        Whisper detects on this window alone."""
         s = self.settings
         segments, _info = self.model.transcribe(
             window.samples,
-            language=s.language or None,
+            language=language or self.language,
             beam_size=s.beam_size,
             vad_filter=s.vad,
             word_timestamps=True,
@@ -107,8 +161,18 @@ class Transcriber:
                 yield words
 
 
+def _speech(samples: np.ndarray) -> np.ndarray:
+    """The samples Silero VAD calls speech, end to end (empty if none), so music or silence
+    before the first words does not decide the language."""
+    import numpy as np
+    from faster_whisper.vad import collect_chunks, get_speech_timestamps
+
+    chunks, _ = collect_chunks(samples, get_speech_timestamps(samples))
+    return np.concatenate(chunks) if chunks else samples[:0]
+
+
 @functools.lru_cache(maxsize=2)
-def _load(source: str, compute_type: str, cpu_threads: int) -> WhisperModel:
+def _load(source: str, device: str, compute_type: str, cpu_threads: int) -> WhisperModel:
     """One loaded model per process and configuration: a program (or a test session) that
     ingests many times pays the second or so of loading once. CTranslate2 models take calls
     from several threads, so sharing one is safe."""
@@ -116,7 +180,7 @@ def _load(source: str, compute_type: str, cpu_threads: int) -> WhisperModel:
 
     return WhisperModel(
         source,
-        device="cpu",
+        device=device,
         compute_type=compute_type,
         cpu_threads=cpu_threads,
         local_files_only=True,

@@ -48,13 +48,13 @@ class RayExecutor:
         started = time.monotonic()
         with ray_session(self.settings.ray.address):
             threads, workers, cpus_each = sizing(self.settings)
+            gpus = self.settings.ray.gpus_per_worker
             stages.reporter.info(
-                f"ray: {_count(workers, 'Whisper worker')} ({_count(threads, 'thread')} each) "
+                f"ray: {_count(workers, 'Whisper worker')} ({_count(threads, 'thread')}"
+                f"{f', {gpus:g} GPU' if gpus else ''} each) "
                 f"on {_cpus(ray.cluster_resources()):g} CPUs of {_count(_alive(), 'node')}"
             )
-            actor = ray.remote(num_cpus=cpus_each, concurrency_groups={PROGRESS_GROUP: 1})(
-                TranscribeWorker
-            )
+            actor = ray.remote(**actor_options(cpus_each, gpus))(TranscribeWorker)
             keep_out = (stages.embedder.settings_section, type(stages.store.sink).settings_section)
             setup = ray.put(WorkerSetup.of(self.settings, stages.sources, keep_out, threads))
             driver = _Driver(stages, ItemJobs(stages, summary, in_flight=1))
@@ -123,6 +123,12 @@ def _died(item: MediaItem, died: WorkerDied) -> Outcome:
     return Outcome(item, error=f"the Ray worker transcribing it died ({died.reason})")
 
 
+def actor_options(cpus: float, gpus: float) -> dict[str, Any]:
+    """What each Whisper actor asks Ray for. With `num_gpus` 0 Ray hides the GPUs from the
+    actor, so its `whisper.device = auto` picks the CPU; with more, Ray gives it that share."""
+    return {"num_cpus": cpus, "num_gpus": gpus, "concurrency_groups": {PROGRESS_GROUP: 1}}
+
+
 def sizing(settings: Settings) -> tuple[int, int, float]:
     """Whisper threads per actor, actors, and the CPUs each reserves (never more than the
     cluster has, so no actor waits forever for room)."""
@@ -131,7 +137,22 @@ def sizing(settings: Settings) -> tuple[int, int, float]:
     total = _cpus(ray.cluster_resources()) or largest
     threads = settings.whisper.cpu_threads or 1
     workers = settings.ray.workers or max(1, int(total // threads))
+    gpus = settings.ray.gpus_per_worker
+    if gpus:
+        workers = gpu_workers(workers, gpus, [float(r.get("GPU", 0.0)) for r in nodes])
     return threads, workers, min(float(threads), largest, total / workers)
+
+
+def gpu_workers(workers: int, gpus_per_worker: float, node_gpus: list[float]) -> int:
+    """`workers`, fewer if the nodes' GPUs hold fewer actors of `gpus_per_worker` each: an
+    actor Ray cannot place would hold its items forever. None fits: a UsageError."""
+    fits = sum(int(gpus // gpus_per_worker + 1e-9) for gpus in node_gpus)
+    if fits < 1:
+        raise UsageError(
+            f"ray.gpus_per_worker is {gpus_per_worker:g}, but no node of the Ray cluster has "
+            f"that many GPUs ({sum(node_gpus):g} in all): lower it, or set it to 0 for CPUs"
+        )
+    return min(workers, fits)
 
 
 def _cpus(resources: dict[str, Any]) -> float:

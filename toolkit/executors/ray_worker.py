@@ -91,7 +91,7 @@ class TranscribeWorker:
             self.stages = Stages(
                 settings=settings,
                 sources={name: cls(settings) for name, cls in setup.sources.items()},
-                transcriber=Transcriber(settings.whisper),
+                transcriber=Transcriber(settings.whisper, settings.cache_dir),
                 # Only `transcribe` runs here; it uses neither the embedder, the sink nor state.
                 embedder=None,  # type: ignore[arg-type]
                 store=None,  # type: ignore[arg-type]
