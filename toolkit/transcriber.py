@@ -68,9 +68,7 @@ class Transcriber:
         if not self.multilingual:
             return "en", 1.0
         speech = _speech(samples) if self.settings.vad else samples
-        language, probability, _ = self.model.detect_language(
-            speech if speech.size else samples
-        )
+        language, probability, _ = self.model.detect_language(speech if speech.size else samples)
         return language, round(float(probability), 4)
 
     def item_language(self, samples: np.ndarray) -> tuple[str, float]:
