@@ -124,6 +124,24 @@ def test_unreachable_cluster_is_one_line_and_exit_2(folder: Path, tmp_path: Path
     assert not out.exists()
 
 
+def test_gpus_asked_of_a_cluster_without_them_is_one_line_and_exit_2(
+    folder: Path, cluster: str, tmp_path: Path, vtembed
+) -> None:  # type: ignore[no-untyped-def]
+    """The module's Ray has no GPU: actors asking for one could never be placed, so the run
+    stops at start instead of waiting for them forever."""
+    out = tmp_path / "out.jsonl"
+    run = vtembed(
+        "ingest", str(folder), "--sink", f"jsonl:{out}", "--executor", "ray",
+        "--ray-address", cluster, env={**ENV, "VTEMBED_RAY__GPUS_PER_WORKER": "1"},
+    )  # fmt: skip
+    assert run.code == 2, run.text
+    assert "Traceback" not in run.text
+    assert _errors(run.err) == [
+        "error: ray.gpus_per_worker is 1, but no node of the Ray cluster has that many GPUs "
+        "(0 in all): lower it, or set it to 0 for CPUs"
+    ], run.err
+
+
 def test_a_dead_worker_takes_only_its_own_item_down(cluster: str) -> None:
     class Echo:  # defined here so that Ray ships it by value: workers cannot import tests
         """A stand-in Whisper actor: echoes items, dies on "crash", dawdles on "slow"."""
