@@ -54,3 +54,12 @@ def cuda_device_count() -> int:
 def device_for(settings: WhisperSettings) -> WhisperDevice:
     """The device these settings choose on this machine."""
     return choose_device(settings, cuda_device_count())
+
+
+def describe_device(settings: WhisperSettings) -> str:
+    """The device for a start line or doctor (`cpu, int8`); never raises: the start check
+    says what is wrong."""
+    try:
+        return device_for(settings).describe()
+    except UsageError:
+        return "cuda (no GPU found)"

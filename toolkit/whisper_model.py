@@ -77,21 +77,14 @@ def fixed_language(setting: str, multilingual: bool) -> str | None:
 
 
 def describe_model(settings: WhisperSettings) -> str:
-    """One line for the run's start (and doctor): which model, on which device. Never raises:
-    the start check says what is wrong."""
+    """One line for the run's start (and doctor): which model, in which language."""
     if not settings.model:
-        what = "Whisper tiny.en (bundled; English only)"
-    elif settings.model == BASE:
-        what = "Whisper base (bundled; 99 languages"
+        return "Whisper tiny.en (bundled; English only)"
+    if settings.model == BASE:
         auto = settings.language.strip().lower() in ("", "auto")
-        what += ", language detected per item)" if auto else f", language {settings.language})"
-    else:
-        what = f"Whisper model {settings.model}"
-    try:
-        device = choose_device(settings, cuda_device_count()).describe()
-    except UsageError:
-        device = "cuda (no GPU found)"
-    return f"{what} on {device}"
+        language = "language detected per item" if auto else f"language {settings.language}"
+        return f"Whisper base (bundled; 99 languages, {language})"
+    return f"Whisper model {settings.model}"
 
 
 def model_path(settings: WhisperSettings, cache_dir: Path | None = None) -> Path:

@@ -1,6 +1,5 @@
 """What the Whisper settings can get wrong is said at start, in one line, before any item: a GPU
-that is not there, a language the model cannot do, an unknown device; and doctor names the
-device the run would use."""
+that is not there, a language the model cannot do, an unknown device."""
 
 from __future__ import annotations
 
@@ -31,8 +30,3 @@ def test_a_whisper_mistake_is_one_line_before_any_item(
     assert len(lines) == 1 and lines[0].startswith("error: "), run.err
     assert named in lines[0], lines[0]
     assert not (tmp_path / "out").exists()
-
-
-def test_doctor_names_the_device(vtembed) -> None:  # type: ignore[no-untyped-def]
-    run = vtembed("doctor")
-    assert "ok       Whisper tiny.en (bundled) on cpu, int8" in run.out, run.out

@@ -14,7 +14,13 @@ from vtembed.errors import UsageError
 from vtembed.executors.ray import actor_options, gpu_workers
 from vtembed.executors.ray_worker import PROGRESS_GROUP, TranscribeWorker
 from vtembed.settings import RaySettings, WhisperSettings
-from vtembed.whisper_device import WhisperDevice, choose_device, cuda_device_count, device_for
+from vtembed.whisper_device import (
+    WhisperDevice,
+    choose_device,
+    cuda_device_count,
+    describe_device,
+    device_for,
+)
 from vtembed.whisper_model import describe_model, fixed_language
 
 CPU = WhisperDevice("cpu", "int8")
@@ -60,8 +66,16 @@ def test_this_machine_runs_whisper_on_the_cpu() -> None:
     """No GPU here: `auto` must come out as the CPU with the CPU's compute type."""
     assert cuda_device_count() == 0
     assert device_for(WhisperSettings()) == CPU
-    assert describe_model(WhisperSettings()).endswith(" on cpu, int8")
-    assert describe_model(WhisperSettings(device="cuda")).endswith("cuda (no GPU found)")
+    assert describe_device(WhisperSettings()) == "cpu, int8"
+    assert describe_device(WhisperSettings(device="cuda")) == "cuda (no GPU found)"
+
+
+def test_the_start_line_names_the_model_and_its_languages() -> None:
+    assert describe_model(WhisperSettings()) == "Whisper tiny.en (bundled; English only)"
+    assert describe_model(WhisperSettings(model="base", language="auto")) == (
+        "Whisper base (bundled; 99 languages, language detected per item)"
+    )
+    assert describe_model(WhisperSettings(model="base", language="es")).endswith("language es)")
 
 
 @pytest.mark.parametrize(
