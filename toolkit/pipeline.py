@@ -1,14 +1,20 @@
 """The stages of an ingest and their order; an executor decides how they are scheduled.
 
-    open + probe ─► decode windows ─► transcribe ─► chunk + segment ─► embed ─► store ─► mark done
+    open + probe ─► transcript ─► chunk + segment ─► embed ─► store ─► mark done
+                     (kept, captions, or decode windows ─► Whisper)
 
-Each stage is a method that takes the previous stage's value. The first four hand an item's
+Each stage is a method that takes the previous stage's value. The first ones hand an item's
 embedder inputs to an executor as messages (`Part`s, then `Ended`), made one of two ways:
 `stream` window by window, each input as soon as it is final, so it can be embedded while Whisper
 goes on; `at_once` (or `from_transcript`, for a transcript made elsewhere, as on a Ray worker)
 from the whole transcript, one stage after the other. Both give the same inputs (a test compares
 their records), so everything after them — embedding, writing, resume state, error isolation per
 item — is one piece of code for every executor: `vtembed.executors.item_job`.
+
+An item's transcript is Whisper's only when there is nothing better: a transcript kept from an
+earlier run of the same file and settings (`vtembed.asset_reuse`), else captions the item has
+(`vtembed.caption_choice`). Whichever it is, it is kept for the next run (`vtembed.assets`), and
+its records say where their text came from.
 """
 
 from __future__ import annotations
@@ -18,25 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from threading import Event
 
-import numpy as np
-
+from vtembed.asset_reuse import Reuse
+from vtembed.assets import KeptTranscript
+from vtembed.caption_choice import captions_transcript
+from vtembed.captions import Cue
 from vtembed.embedder import Embeddable, Embedder
-from vtembed.errors import MediaError, Stopped
+from vtembed.errors import Stopped
 from vtembed.frame_inputs import keyframe_inputs, takes_pictures
-from vtembed.hits import time_range
 from vtembed.media import DecodeResult, pcm_windows, probe
-from vtembed.models import (
-    AudioSegment,
-    EmbeddingRecord,
-    ImageFrame,
-    MediaInfo,
-    MediaItem,
-    Modality,
-    TextChunk,
-    Transcript,
-    VideoClip,
-    record_id,
-)
+from vtembed.models import ImageFrame, MediaInfo, MediaItem, Transcript, VideoClip, Word
 from vtembed.planning import ItemPlanner
 from vtembed.prefetch import Ahead, prefetch
 from vtembed.progress import Reporter
@@ -52,6 +48,12 @@ class Transcribed:
     info: MediaInfo
     duration_sec: float
     transcript: Transcript
+    source: str = "whisper"
+    """whisper, sidecar, stream or feed (a caption transcript's words are `CueWord`s)."""
+    cues: tuple[Cue, ...] = ()
+    """A caption transcript's cues, as the file had them (what is kept)."""
+    fresh: bool = True
+    """Made by this run (Whisper, or captions just read): kept for the next one."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,9 @@ class Planned:
     item: MediaItem
     duration_sec: float
     inputs: tuple[Embeddable, ...]
+    source: str | None = None
+    """Where the item's transcript came from (the records' `transcript_source`)."""
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,9 @@ class Part:
     media_sec: float
     """The item's length as probed: its records carry it (they are stored before the decoded
     length is known)."""
+    source: str | None = None
+    """Where the transcript of the item's text and audio inputs came from (None: pictures)."""
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,12 +106,16 @@ Message = Part | Ended | ItemFailed
 class Stages:
     settings: Settings
     sources: dict[str, Source]
-    transcriber: Transcriber
+    transcriber: Transcriber | Callable[[], Transcriber]
+    """The loaded model, or what loads it the first time an item needs Whisper (an ingest whose
+    items all have kept transcripts or captions never loads it)."""
     embedder: Embedder
     store: Store
     reporter: Reporter
     frames_root: Path | None = None
     """Where keyframes go (the store's frames folder, a dry run's throwaway one); None: none."""
+    reuse: Reuse | None = None
+    """The store's kept transcripts and shots (None: nothing kept or reused)."""
 
     def stream(self, item: MediaItem, stop: Event | None = None) -> Iterator[Part | Ended]:
         """Open, decode (a window ahead, in a thread), transcribe and plan one item, yielding its
@@ -111,18 +123,23 @@ class Stages:
         cut and read in a thread of their own beside Whisper (at most `frames_ahead` waiting):
         those ready go out between Whisper's segments, the rest after the sound. Once `stop` is
         set, Whisper is left between two of its segments by raising `Stopped`, and the picture
-        thread ends at its next keyframe."""
-        info = self._open(item)
+        thread ends at its next keyframe. A transcript that is ready (kept or captions) is
+        planned at once instead."""
+        info, ready = self._start(item)
         decoded = DecodeResult()
         pictures = self._pictures_beside(item, info, stop)
         try:
-            yield from self._sound(item, info, decoded, stop, pictures)
+            if ready is not None:
+                self._keep(ready)
+                yield self._part(self.plan(ready), info)
+            else:
+                yield from self._sound(item, info, decoded, stop, pictures)
             for frame in pictures or ():
                 yield Part(item, (frame,), info.duration_sec)
         finally:
             if pictures is not None:
                 pictures.close()
-        yield Ended(item, decoded.duration_sec)
+        yield Ended(item, ready.duration_sec if ready is not None else decoded.duration_sec)
 
     def _sound(
         self,
@@ -130,45 +147,61 @@ class Stages:
         info: MediaInfo,
         decoded: DecodeResult,
         stop: Event | None,
-        pictures: Ahead[ImageFrame] | None,
+        pictures: Ahead[ImageFrame | VideoClip] | None,
     ) -> Iterator[Part]:
         windows = prefetch(
             pcm_windows(info, self.settings.whisper.window_sec, decoded),
             self.settings.pipeline.windows_ahead,
         )
         planner = ItemPlanner(item, info, self.embedder, self.settings.max_pause_sec)
+        heard: list[Word] = []  # kept for the next run: a few MB for hours of speech
+        language: str | None = None  # the item's, fixed or detected on its first window
 
         def seen() -> Iterator[Part]:  # keyframes read by now, one Part each
             for frame in pictures.ready() if pictures is not None else ():
                 yield Part(item, (frame,), info.duration_sec)
 
+        def part(inputs: list[Embeddable]) -> Part:
+            return Part(item, tuple(inputs), info.duration_sec, "whisper", language)
+
+        whisper = self._whisper()
         for window in windows:
             planner.feed(window)
-            for words in self.transcriber.window_groups(window, self._progress(item, stop)):
+            if language is None:
+                language, _ = whisper.item_language(window.samples)
+            for words in whisper.window_groups(window, self._progress(item, stop), language):
+                heard.extend(words)
                 # Whisper's words come in time order: none still to come starts earlier.
                 inputs = planner.add(words, words[-1].start_sec)
                 if inputs:
-                    yield Part(item, tuple(inputs), info.duration_sec)
+                    yield part(inputs)
                 yield from seen()
             reached = window.end_sec
             self.reporter.item_progress(item.label, reached)
             inputs = planner.add([], reached)
             if inputs:
-                yield Part(item, tuple(inputs), info.duration_sec)
+                yield part(inputs)
             yield from seen()
         if decoded.warning:
             self.reporter.warn(item.label, decoded.warning)
         rest = planner.finish(decoded.duration_sec)
         if rest:
-            yield Part(item, tuple(rest), info.duration_sec)
+            yield part(rest)
+        heard_all = Transcript(tuple(heard), language or whisper.language or "en")
+        self._keep(Transcribed(item, info, decoded.duration_sec, heard_all))
 
     def _pictures_beside(
         self, item: MediaItem, info: MediaInfo, stop: Event | None
-    ) -> Ahead[ImageFrame] | None:
+    ) -> Ahead[ImageFrame | VideoClip] | None:
         if not takes_pictures(self.settings.frames, self.embedder, self.frames_root):
             return None
-        found = keyframe_inputs(item, info, self.settings.frames, self.embedder, self.frames_root)
+        found = self._keyframes(item, info)
         return Ahead(found, self.settings.pipeline.frames_ahead, "vtembed-frames", stop)
+
+    def _keyframes(self, item: MediaItem, info: MediaInfo) -> Iterator[ImageFrame | VideoClip]:
+        return keyframe_inputs(
+            item, info, self.settings.frames, self.embedder, self.frames_root, self.reuse
+        )
 
     def at_once(self, item: MediaItem) -> Iterator[Part | Ended]:
         """The item one stage after the other: the whole transcript, then its plan. Segments
@@ -177,33 +210,92 @@ class Stages:
 
     def from_transcript(self, done: Transcribed) -> Iterator[Part | Ended]:
         """A transcript's plan as one `Part`, then `Ended`."""
+        self._keep(done)
         planned = self.plan(done)
-        yield Part(done.item, planned.inputs, done.info.duration_sec)
+        yield self._part(planned, done.info)
         yield from self.pictures(done.item, done.info)
         yield Ended(done.item, planned.duration_sec)
 
     def pictures(self, item: MediaItem, info: MediaInfo) -> Iterator[Part]:
         """The item's keyframes, one `Part` each, after its sound (see `vtembed.frame_inputs`)."""
-        found = keyframe_inputs(item, info, self.settings.frames, self.embedder, self.frames_root)
-        for frame in found:
+        for frame in self._keyframes(item, info):
             yield Part(item, (frame,), info.duration_sec)
 
     def transcribe(self, item: MediaItem) -> Transcribed:
-        info = self._open(item)
+        """The item's transcript (kept, captions, else Whisper's); `from_transcript` keeps it."""
+        info, ready = self._start(item)
+        if ready is not None:
+            return ready
         decoded = DecodeResult()
         windows = pcm_windows(info, self.settings.whisper.window_sec, decoded)
-        transcript = self.transcriber.transcribe(windows, self._progress(item))
+        transcript = self._whisper().transcribe(windows, self._progress(item))
         if decoded.warning:
             self.reporter.warn(item.label, decoded.warning)
         return Transcribed(item, info, decoded.duration_sec, transcript)
 
     def plan(self, done: Transcribed) -> Planned:
-        planner = ItemPlanner(done.item, done.info, self.embedder, self.settings.max_pause_sec)
+        captions = done.source != "whisper"
+        planner = ItemPlanner(
+            done.item, done.info, self.embedder, self.settings.max_pause_sec, captions=captions
+        )
         found = [
             *planner.add(done.transcript.words, done.duration_sec),
             *planner.finish(done.duration_sec),
         ]
-        return Planned(done.item, done.duration_sec, tuple(found))
+        language = done.transcript.language or None
+        return Planned(done.item, done.duration_sec, tuple(found), done.source, language)
+
+    def _part(self, planned: Planned, info: MediaInfo) -> Part:
+        return Part(
+            planned.item, planned.inputs, info.duration_sec, planned.source, planned.language,
+        )  # fmt: skip
+
+    def _start(self, item: MediaItem) -> tuple[MediaInfo, Transcribed | None]:
+        """The opened item, and its transcript if one is ready without Whisper: kept from an
+        earlier run, else the item's captions."""
+        kept = self.reuse.transcript(item) if self.reuse is not None else None
+        if kept is not None and not self._needs_media(item):
+            self.reporter.item_start(item.label, kept.info.duration_sec)
+            return kept.info, _transcribed(kept)  # nothing read from the file: it may be gone
+        info = self._open(item)
+        if kept is not None:
+            return info, _transcribed(kept)
+        found = captions_transcript(
+            item, info, self.settings, lambda line: self.reporter.warn(item.label, line)
+        )
+        return info, None if found is None else _transcribed(found, fresh=True)
+
+    def _needs_media(self, item: MediaItem) -> bool:
+        """Whether the embedder reads the file itself (uploaded audio, video clips), or its
+        pictures have to be found (no shots kept)."""
+        e = self.embedder
+        if e.uploads_audio(item.uri) or e.video_input:
+            return True
+        if not takes_pictures(self.settings.frames, e, self.frames_root):
+            return False
+        return self.reuse is None or self.reuse.shots(item) is None
+
+    def _keep(self, done: Transcribed) -> None:
+        if self.reuse is None or not done.fresh:
+            return
+        self.reuse.keep_transcript(
+            KeptTranscript(
+                item=done.item,
+                info=done.info,
+                duration_sec=done.duration_sec,
+                source=done.source,  # type: ignore[arg-type]
+                language=done.transcript.language,
+                key=self.reuse.transcript_key(done.item),
+                words=() if done.cues else done.transcript.words,
+                cues=done.cues,
+            )
+        )
+
+    def _whisper(self) -> Transcriber:
+        """The model, loaded the first time an item needs it."""
+        if not isinstance(self.transcriber, Transcriber):
+            self.transcriber = self.transcriber()
+        return self.transcriber
 
     def _open(self, item: MediaItem) -> MediaInfo:
         path = self.sources[item.source].open(item)
@@ -238,95 +330,8 @@ class Stages:
         return vectors
 
 
-def build_records(
-    planned: Planned, vectors: list[list[float]], embedder: Embedder
-) -> list[EmbeddingRecord]:
-    """Records for some of an item's inputs and their vectors, in the inputs' order; the
-    duration is the item's (the same in every record of it)."""
-    for vector in vectors:
-        if len(vector) != embedder.dim:
-            raise RuntimeError(f"embedder returned {len(vector)} dims, model has {embedder.dim}")
-    refuse_non_finite(planned, vectors, embedder)
-    item = planned.item
-    media = media_fields(item, planned.duration_sec)
-    counter = embedder.token_counter()
-    records = []
-    for source, vector in zip(planned.inputs, vectors, strict=True):
-        modality = modality_of(source)
-        tokens = source.tokens if isinstance(source, TextChunk) else counter.count(source.text)
-        records.append(
-            EmbeddingRecord(
-                id=record_id(
-                    item.id,
-                    modality,
-                    source.start_sec,
-                    source.end_sec,
-                    embedder.model_name,
-                    item.fingerprint,
-                ),
-                media=media,
-                modality=modality,
-                start_sec=source.start_sec,
-                end_sec=source.end_sec,
-                text=source.text,
-                tokens=tokens,
-                model_name=embedder.model_name,
-                dim=embedder.dim,
-                embedding=vector,
-                embedded_from=_embedded_from(modality, embedder),
-            )
-        )
-    return records
-
-
-def modality_of(source: Embeddable) -> Modality:
-    if isinstance(source, AudioSegment):
-        return "audio"
-    if isinstance(source, VideoClip):
-        return "video"
-    return "image" if isinstance(source, ImageFrame) else "text"
-
-
-def _embedded_from(modality: Modality, embedder: Embedder) -> str | None:
-    if modality == "audio":
-        return embedder.audio_embedded_from
-    return "ocr" if modality == "image" and embedder.image_input == "ocr" else None
-
-
-def refuse_non_finite(planned: Planned, vectors: list[list[float]], embedder: Embedder) -> None:
-    """A vector with NaN or infinity scores as nothing in any search, and a vector database
-    would store it silently: the item fails, naming the input, before its batch is stored (the
-    store takes out what earlier batches of the item stored)."""
-    if not vectors:
-        return
-    finite = np.isfinite(np.asarray(vectors, dtype=np.float64)).all(axis=1)
-    if finite.all():
-        return
-    source = planned.inputs[int(np.argmin(finite))]
-    kind = {
-        "audio": "audio segment",
-        "image": "keyframe",
-        "text": "text chunk",
-        "video": "video clip",
-    }[
-        modality_of(source)
-    ]
-    raise MediaError(
-        f"embedder {embedder.name} returned NaN or infinity for the {kind} at "
-        f"{time_range(source.start_sec, source.end_sec)}"
+def _transcribed(kept: KeptTranscript, fresh: bool = False) -> Transcribed:
+    transcript = kept.transcript()
+    return Transcribed(
+        kept.item, kept.info, kept.duration_sec, transcript, kept.source, kept.cues, fresh
     )
-
-
-def media_fields(item: MediaItem, duration_sec: float) -> dict[str, object]:
-    media: dict[str, object] = {
-        "id": item.id,
-        "uri": item.uri,
-        "title": item.title,
-        "source": item.source,
-        "duration_sec": round(duration_sec, 3),
-    }
-    if item.published:
-        media["published"] = item.published
-    if item.guid:
-        media["guid"] = item.guid
-    return media

@@ -16,6 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from vtembed.caption_words import CueChunkStream
 from vtembed.chunking import ChunkStream
 from vtembed.embedder import Embeddable, Embedder
 from vtembed.media import SAMPLE_RATE, PcmWindow, audio_segments
@@ -90,10 +91,17 @@ class ItemPlanner:
     """One item's chunks and segments, filtered by what the embedder wants."""
 
     def __init__(
-        self, item: MediaItem, info: MediaInfo, embedder: Embedder, max_pause_sec: float
+        self,
+        item: MediaItem,
+        info: MediaInfo,
+        embedder: Embedder,
+        max_pause_sec: float,
+        captions: bool = False,
     ) -> None:
+        """`captions`: the words are a caption file's (`CueWord`s), chunked at cue edges."""
         self.embedder = embedder
-        self.chunks = ChunkStream(
+        chunker = CueChunkStream if captions else ChunkStream
+        self.chunks: ChunkStream | CueChunkStream = chunker(
             max_tokens=embedder.text_token_limit,
             count=embedder.token_counter().count,  # the model's own units, not always CLIP's
             max_pause_sec=max_pause_sec,

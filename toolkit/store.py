@@ -28,12 +28,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vtembed.assets import AssetStore
 from vtembed.errors import UsageError
 from vtembed.manifest import Manifest
 from vtembed.models import EmbeddingRecord, MediaItem
 from vtembed.settings import Settings
 from vtembed.sink import Sink
-from vtembed.store_files import StoreLock, frames_folder, lock_location, state_location
+from vtembed.store_files import (
+    StoreLock,
+    assets_location,
+    frames_folder,
+    lock_location,
+    state_location,
+)
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +111,11 @@ class Store:
         """Where the items' keyframes go (`[frames] thumbnails_dir`, else beside the manifest);
         None for a store that is not there (a dry run's stand-in)."""
         return frames_folder(settings, self.manifest.path)
+
+    def assets(self, writable: bool = True) -> AssetStore | None:
+        """The store's kept transcripts and shots; None for a store that is not there."""
+        path = self.manifest.path
+        return None if path is None else AssetStore(assets_location(path), writable)
 
     def is_done(self, item: MediaItem) -> bool:
         return self.manifest.is_done(item, self.sink)

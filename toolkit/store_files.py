@@ -44,6 +44,12 @@ def frames_location(state_path: Path) -> Path:
     return state_path.with_name(state_path.name.removesuffix(STATE_SUFFIX) + ".frames")
 
 
+def assets_location(state_path: Path) -> Path:
+    """The folder of the store's kept transcripts and shot lists (`PATH.assets/MEDIA_ID/`),
+    beside its manifest, like its frames (see `vtembed.assets`)."""
+    return state_path.with_name(state_path.name.removesuffix(STATE_SUFFIX) + ".assets")
+
+
 def frames_folder(settings: Settings, state_path: Path | None) -> Path | None:
     """Where a store's keyframes and thumbnails are: `[frames] thumbnails_dir` when set, else
     beside its manifest (None for a store that has none, a dry run's stand-in)."""

@@ -7,6 +7,7 @@ taken: if it turns out not to be media, that is an error for that file.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ from pathlib import Path
 import ffmpeg
 
 from vtembed import hookimpl
+from vtembed.caption_finder import SIDECAR_FORMATS
 from vtembed.models import MediaItem, stable_id
 from vtembed.source import MEDIA_EXTENSIONS, Failed, Found, Skipped, Source
 
@@ -60,8 +62,22 @@ def item_for(path: Path) -> MediaItem:
         uri=uri,
         title=path.stem,
         source=LocalSource.name,
-        fingerprint=f"{stat.st_size}:{stat.st_mtime_ns}",
+        fingerprint=f"{stat.st_size}:{stat.st_mtime_ns}" + _sidecar_stamp(path),
     )
+
+
+def _sidecar_stamp(path: Path) -> str:
+    """Caption files beside the media are part of its content (they may be its transcript),
+    so adding, editing or removing one redoes the item; a file without any keeps the
+    fingerprint it always had."""
+    from vtembed.caption_finder import sidecars
+
+    stamps = []
+    for found in sidecars(str(path)):
+        with contextlib.suppress(OSError):
+            st = Path(found.path).stat()
+            stamps.append(f"{Path(found.path).name}={st.st_size}:{st.st_mtime_ns}")
+    return "".join(f"+{s}" for s in sorted(stamps))
 
 
 def _walk(paths: list[Path]) -> Iterator[Found]:
@@ -74,6 +90,8 @@ def _walk(paths: list[Path]) -> Iterator[Found]:
             not path.suffix and _probes_as_media(path)
         ):
             yield item_for(path)
+        elif path.suffix.lower() in SIDECAR_FORMATS:
+            continue  # captions: part of their media file's item, not an item of their own
         elif path.is_file():
             kind = path.suffix.lower() or "no extension, not media"
             yield Skipped(str(path), f"not an audio or video file ({kind})")

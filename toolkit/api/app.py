@@ -68,6 +68,14 @@ class Vtembed:
 
         return ingest(self, list(locators), self.settings(**settings), reporter)
 
+    def reembed(
+        self, from_sink: str, *, reporter: Reporter | None = None, **settings: Any
+    ) -> RunSummary:
+        """Another model's store (`sink=`) from what `from_sink` kept: no Whisper is run."""
+        from vtembed.api.reembedding import reembed
+
+        return reembed(self, from_sink, self.settings(**settings), reporter)
+
     def search(
         self,
         query: str,

@@ -47,7 +47,7 @@ def ingest(
     sink_cls.check_target(target, settings)
     executor = make_executor(settings)
     the_embedder = embedder_cls(settings, settings.model or None)
-    model_dir(settings.whisper)
+    model_dir(settings.whisper, settings.cache_dir)
     _announce(reporter, settings, the_embedder.describe(), app)
     claims = claim(locators, registry, settings)
     summary = RunSummary(embedder=embedder_cls.name, model_name=the_embedder.model_name)
@@ -59,17 +59,19 @@ def ingest(
         todo = [item for item in found.items if not store.is_done(item)]
         summary.done_before = len(found.items) - len(todo)
         if todo:
+            from vtembed.asset_reuse import Reuse
             from vtembed.pipeline import Stages
             from vtembed.transcriber import Transcriber
 
             stages = Stages(
                 settings=settings,
                 sources=found.sources,
-                transcriber=Transcriber(settings.whisper),
+                transcriber=lambda: Transcriber(settings.whisper, settings.cache_dir),
                 embedder=the_embedder,
                 store=store,
                 reporter=reporter,
                 frames_root=_frames_root(closing, store, settings),
+                reuse=Reuse(store.assets(writable=not settings.dry_run), settings),
             )
             executor.run(todo, stages, summary)
     summary.sink = store.describe()

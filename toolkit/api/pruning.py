@@ -169,5 +169,21 @@ def _prune(
         frames = store.frames_root(settings)
         if frames is not None:  # the item's keyframes and thumbnails go with its records
             shutil.rmtree(frames / row.media_id, ignore_errors=True)
+        assets = store.assets()
+        if assets is not None:  # and so do its kept transcript and shots
+            assets.remove(row.media_id)
         result.removed_items += 1
+    _forget_orphans(store)
     return result
+
+
+def _forget_orphans(store: Store) -> None:
+    """Kept assets of items the manifest does not know (a run killed before the item's first
+    record was stored, then the file deleted) go too: nothing could ever use them."""
+    assets = store.assets()
+    if assets is None:
+        return
+    known = {row.media_id for row in store.manifest.rows()}
+    for media_id in assets.media_ids():
+        if media_id not in known:
+            assets.remove(media_id)

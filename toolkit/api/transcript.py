@@ -28,7 +28,7 @@ def transcribe(file: Path, settings: Settings) -> TranscribeResult:
     """Raises `MediaError` for a file that is not usable media, `UsageError` for a missing one."""
     if not file.is_file():
         raise UsageError(f"{file}: no such file")
-    model_dir(settings.whisper)
+    model_dir(settings.whisper, settings.cache_dir)
     from vtembed.media import DecodeResult, pcm_windows, probe
     from vtembed.transcriber import Transcriber
 

@@ -22,6 +22,7 @@ from vtembed.cli import (
     log_lines,
     plugins_cmd,
     prune,
+    reembed_cmd,
     search,
     serve,
     shots_cmd,
@@ -70,6 +71,7 @@ def build_app(pm: VtembedPluginManager) -> typer.Typer:
 
     sections = registry.settings_sections()  # their keys become flags of these commands
     ingest.register(app, sections)
+    reembed_cmd.register(app, sections)
     transcribe_cmd.register(app)
     shots_cmd.register(app)
     plugins_cmd.register(app)

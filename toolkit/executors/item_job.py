@@ -29,7 +29,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from vtembed.embedder import Embeddable
 from vtembed.errors import MediaError, Stopped, UsageError
 from vtembed.models import AudioSegment, MediaItem
-from vtembed.pipeline import Ended, ItemFailed, Message, Part, Planned, Stages, build_records
+from vtembed.pipeline import Ended, ItemFailed, Message, Part, Planned, Stages
+from vtembed.records import build_records
 from vtembed.summary import RunSummary
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ class ItemJobs:
             job = self._jobs[item.id] = ItemJob(item, self.stages, self.summary)
         if isinstance(message, Part):
             job.media_sec = message.media_sec
+            if message.source is not None:  # a part of text and sound (not of pictures)
+                job.source, job.language = message.source, message.language
             job.pending.extend(message.inputs)
             await job.send(not more_coming, self._in_flight)
             return
@@ -96,6 +99,8 @@ class ItemJob:
         self.error: str | None = None
         self.duration_sec = 0.0
         self.media_sec = 0.0
+        self.source: str | None = None
+        self.language: str | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     def add(self, inputs: Sequence[Embeddable]) -> int:
@@ -137,7 +142,8 @@ class ItemJob:
         """Store the answered batches that every earlier batch is stored before."""
         while self.stored in self.vectors and self.error is None:
             seq = self.stored
-            planned = Planned(self.item, self.media_sec, self.batches.pop(seq))
+            batch = self.batches.pop(seq)
+            planned = Planned(self.item, self.media_sec, batch, self.source, self.language)
             records = build_records(planned, self.vectors.pop(seq), self.stages.embedder)
             self.stages.store.put(self.item, records)
             self.stored += 1
