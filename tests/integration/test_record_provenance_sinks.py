@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
+from tests import milvus_server
 from tests.sink_contract import rec
 from vtembed.models import EmbeddingRecord
 from vtembed.plugins.sinks.flat_record import from_row, to_row
@@ -307,3 +309,41 @@ def test_api_search_hits_say_where_the_words_came_from(
         assert shown["media"]["language"] == "es"
         assert not {"transcript_source", "times_interpolated"} & set(bare.to_json())
         assert "language" not in bare.to_json()["media"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Milvus 2.3 server of the PyPI package `milvus` (no nullable fields: placeholders)."""
+    yield from milvus_server.for_tests(tmp_path_factory.mktemp("milvus-server"))
+
+
+@pytest.mark.slow
+def test_a_server_without_nulls_keeps_the_fields_through_placeholders(
+    server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    milvus_server.drop_collections(server)
+    records = [captioned(), whispered(), rec("plain", 0, DIM)]
+    sink = MilvusSink(server, model_name="m", dim=DIM)
+    try:
+        assert sink.write(records) == 3
+        assert not sink.nullable
+        raw = sink.client.query(
+            sink.collection,
+            filter='media_id == "plain"',
+            output_fields=["*"],
+            limit=1,
+            consistency_level="Strong",
+        )
+        assert (raw[0]["media_language"], raw[0]["transcript_source"]) == ("", "")
+        assert raw[0]["times_interpolated"] is False
+    finally:
+        sink.close()
+    handle = MilvusSink.open_for_search(server, model_name="m", dim=DIM)
+    try:
+        for record in records:
+            (hit,) = handle.search(record.embedding, 1, {"media_id": record.media["id"]})
+            assert without_score(hit) == as_hit(record)
+    finally:
+        handle.close()
+    milvus_server.drop_collections(server)
