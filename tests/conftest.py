@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import io
 import json
@@ -23,10 +24,41 @@ from tests import media_factory as mf
 SERVER_FIXTURES = frozenset({"server", "empty_server", "cluster"})
 
 
+# Under pytest-xdist (`make test` runs the slow lane on two workers) each worker runs Whisper on
+# one thread: two workers at `cpu_threads = 0` (all cores) each would fight over the same cores.
+XDIST_ENV = {"VTEMBED_WHISPER__CPU_THREADS": "1"} if os.environ.get("PYTEST_XDIST_WORKER") else {}
+
+# The PyPI Milvus server always takes the same two ports (tests/milvus_server.py): the modules
+# that start one are one unit of work for pytest-xdist, run in one worker, one after another.
+MILVUS_GROUP = "milvus-server"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+
+
+@functools.cache
+def _starts_milvus(module_path: str) -> bool:
+    path = Path(module_path)
+    return path.suffix == ".py" and "milvus_server" in path.read_text(encoding="utf-8")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):  # type: ignore[no-untyped-def]
+    """`--dist loadfile`, with the Milvus modules as one file. (xdist's `loadgroup` cannot do it
+    here: it renames tests by `item._nodeid`, which pytest 9 no longer reads.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class ModuleScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return MILVUS_GROUP if _starts_milvus(str(config.rootpath / module)) else module
+
+    return ModuleScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
@@ -82,6 +114,7 @@ def vtembed(cache_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type:
         full_env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("VTEMBED_")},
             "VTEMBED_CACHE_DIR": str(cache_dir),
+            **XDIST_ENV,
             **(env or {}),
         }
         argv = list(args)
