@@ -49,6 +49,7 @@ bench: setup-test test-deps
 	$(BIN)/python benchmarks/remote_concurrency.py
 	$(BIN)/python benchmarks/sink_throughput.py
 	$(BIN)/python benchmarks/search_latency.py
+	$(BIN)/python benchmarks/reembed_vs_ingest.py
 	$(BIN)/python benchmarks/readme_table.py
 
 # The same scripts on 3-minute inputs (90 s on a quiet machine): a smoke run; writes *-quick.json only.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from vtembed.models import Transcript, Word
@@ -39,8 +40,9 @@ def cues(transcript: Transcript) -> list[Cue]:
     return out
 
 
-def render(transcript: Transcript, fmt: str) -> str:
-    items = cues(transcript)
+def render(transcript: Transcript, fmt: str, given: Sequence[Cue] = ()) -> str:
+    """`given`: the cues to print (a caption file's own), else cut from the words."""
+    items = list(given) or cues(transcript)
     if fmt == "json":
         return json.dumps(
             {

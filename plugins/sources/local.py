@@ -66,6 +66,20 @@ def item_for(path: Path) -> MediaItem:
     )
 
 
+def _has_media_beside(captions: Path) -> bool:
+    """Whether a media file in the same folder is what these captions are for (`talk.mp4` for
+    `talk.srt` or `talk.en.vtt`)."""
+    stem = captions.stem.casefold()
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(captions.parent):
+            name = Path(entry.name)
+            if name.suffix.lower() in MEDIA_EXTENSIONS:
+                media = name.stem.casefold()
+                if stem == media or stem.startswith(media + "."):
+                    return True
+    return False
+
+
 def _sidecar_stamp(path: Path) -> str:
     """Caption files beside the media are part of its content (they may be its transcript),
     so adding, editing or removing one redoes the item; a file without any keeps the
@@ -90,7 +104,7 @@ def _walk(paths: list[Path]) -> Iterator[Found]:
             not path.suffix and _probes_as_media(path)
         ):
             yield item_for(path)
-        elif path.suffix.lower() in SIDECAR_FORMATS:
+        elif path.suffix.lower() in SIDECAR_FORMATS and _has_media_beside(path):
             continue  # captions: part of their media file's item, not an item of their own
         elif path.is_file():
             kind = path.suffix.lower() or "no extension, not media"

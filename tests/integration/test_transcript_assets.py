@@ -99,6 +99,13 @@ def test_captions_stand_in_for_whisper_with_their_times(
     assert second["text"] == "Penguins march across the ice."
     assert abs(second["start_sec"] - 1.0) <= 0.1 and abs(second["end_sec"] - 3.5) <= 0.1
     assert second["transcript_source"] == "stream"
+    shown = vtembed("transcript", str(captioned / "lighthouse.mkv"), "--sink", f"jsonl:{out}",
+                    "--format", "srt")  # fmt: skip
+    assert shown.code == 0, shown.text
+    assert "00:00:03,000 --> 00:00:05,400\nA storm is coming from the north." in shown.out
+    assert "sidecar transcript" in shown.err
+    missing = vtembed("transcript", "/nowhere.mp4", "--sink", f"jsonl:{out}")
+    assert missing.code == 2 and "no kept transcript" in missing.err
     audio = [r for r in media["lighthouse.mkv"] if r["modality"] == "audio"]
     assert audio and all(r["transcript_source"] == "sidecar" for r in audio)
     assert "lighthouse keeper" in audio[0]["text"]

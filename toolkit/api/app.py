@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from vtembed.api.searching import SearchResult
     from vtembed.api.shot_list import ShotsResult
     from vtembed.api.transcript import TranscribeResult
+    from vtembed.assets import KeptTranscript
     from vtembed.progress import Reporter
     from vtembed.summary import RunSummary
     from vtembed.testing import Report
@@ -75,6 +76,12 @@ class Vtembed:
         from vtembed.api.reembedding import reembed
 
         return reembed(self, from_sink, self.settings(**settings), reporter)
+
+    def transcript(self, media: str, **settings: Any) -> KeptTranscript:
+        """The transcript an ingest kept for `media` (its path, URI or media id) in `sink=`."""
+        from vtembed.api.kept_transcripts import kept_transcript
+
+        return kept_transcript(self, media, self.settings(**settings))
 
     def search(
         self,

@@ -27,6 +27,7 @@ from vtembed.cli import (
     serve,
     shots_cmd,
     transcribe_cmd,
+    transcript_cmd,
     ui_cmd,
 )
 from vtembed.cli.main import INTERRUPTED
@@ -73,6 +74,7 @@ def build_app(pm: VtembedPluginManager) -> typer.Typer:
     ingest.register(app, sections)
     reembed_cmd.register(app, sections)
     transcribe_cmd.register(app)
+    transcript_cmd.register(app)
     shots_cmd.register(app)
     plugins_cmd.register(app)
     doctor.register(app, sections)
