@@ -208,3 +208,18 @@ def test_kill_9_while_keyframes_are_written_then_rerun_stores_every_modality_onc
         p.name for p in (reference_out.parent / "e.jsonl.frames").glob("*/*.thumb.jpg")
     }
     assert shots == reference_shots
+    # The kept assets: one transcript per item, a shot list for the video, each whole (it
+    # reads back) and no temporary file a kill left behind.
+    from vtembed.assets import AssetStore
+
+    kept, reference_kept = (
+        AssetStore(folder) for folder in (tmp_path / "e.lance.assets", reference_out.parent
+                                          / "e.jsonl.assets")
+    )  # fmt: skip
+    assert kept.media_ids() == reference_kept.media_ids() and len(kept.media_ids()) == 2
+    for media_id in kept.media_ids():
+        transcript, expected = kept.transcript(media_id), reference_kept.transcript(media_id)
+        assert transcript is not None and expected is not None
+        assert transcript.transcript().text == expected.transcript().text
+    assert sum(kept.shots(m) is not None for m in kept.media_ids()) == 1
+    assert not list((tmp_path / "e.lance.assets").glob("*/.*")), "a half-written asset is left"
