@@ -63,10 +63,10 @@ def _candidates(item: MediaItem, info: MediaInfo) -> list[_Candidate]:
 
     found: list[_Candidate] = []
     if item.transcript_url:
-        from vtembed.feed_captions import fetch_captions
+        from vtembed.feed_captions import fetch_captions, shown_url
 
         found.append(
-            _Candidate("feed", _public(item.transcript_url), None, lambda: fetch_captions(item))
+            _Candidate("feed", shown_url(item.transcript_url), None, lambda: fetch_captions(item))
         )
     for c in find_captions(info.path):
         found.append(_Candidate(c.kind, c.description, c.language, c.read))
@@ -93,11 +93,6 @@ def _short(language: str | None) -> str | None:
 
 def _default_language(wanted: str) -> str:
     return "en" if wanted in ("", "auto") else wanted
-
-
-def _public(url: str) -> str:
-    """A URL as messages show it: no query string (feeds put tokens there)."""
-    return url.split("?", 1)[0].split("#", 1)[0]
 
 
 def _warn_failed(failed: list[str], then: str, warn: Callable[[str], None]) -> None:
