@@ -163,6 +163,13 @@ def test_kept_transcript_is_reused_reembedded_and_pruned(
             " ".join(r["text"] for r in old_texts).split()
         )
         assert (tmp_path / "b.jsonl.assets").is_dir()  # the new store stands alone
+        dry = vtembed("--config", str(config), "reembed", "--from", f"jsonl:{out}", "--sink",
+                      f"jsonl:{tmp_path / 'dry.jsonl'}", "--dry-run", "--summary-json",
+                      str(tmp_path / "dry.json"))  # fmt: skip
+        assert dry.code == 0, dry.text
+        counted = json.loads((tmp_path / "dry.json").read_text())["requests"]
+        assert counted["text"] == len(texts) and counted["audio"] > 0, counted
+        assert not list(tmp_path.glob("dry.jsonl*")), "a dry run writes nothing"
         hits = vtembed("--config", str(config), "search", "steam engine", "--sink",
                        f"jsonl:{new}", "--json")  # fmt: skip
         assert hits.code == 0, hits.text
