@@ -10,6 +10,7 @@ import typer
 from vtembed.cli.context import app_context
 from vtembed.cli.options import EmbedderOption, ModelOption, WhisperModelOption
 from vtembed.cli.plugin_options import with_section_options
+from vtembed.cli.run_end import check_summary_path, end_run
 from vtembed.errors import UsageError
 from vtembed.settings import PluginSection
 
@@ -78,7 +79,6 @@ def ingest(
 
     Exit codes: 0 all items done, 1 some item failed, 2 usage error, 130 interrupted.
     """
-    from vtembed.paths import output_file_problem
     from vtembed.progress import make_reporter
 
     app = app_context(ctx)
@@ -95,24 +95,12 @@ def ingest(
         ray__address=ray_address,
         **(section_flags or {}),
     )
-    if summary_json is not None and (problem := output_file_problem(summary_json)):
-        raise UsageError(f"--summary-json {summary_json}: {problem}")
+    check_summary_path(summary_json)
     all_locators = [*(locators or []), *read_locators(from_file)]
     chosen = app.settings(**settings)
     reporter = make_reporter(chosen.progress)
     summary = app.ingest(all_locators, reporter=reporter, **settings)
-    for line in summary.lines(summary.sink, summary.dry_run):
-        reporter.info(line)
-    if summary.dry_run:
-        reporter.info(summary.dry_run_line())
-    code = summary.exit_code
-    if summary_json:
-        try:
-            summary.write_json(summary_json)
-        except OSError as exc:
-            reporter.error(f"--summary-json {summary_json}", exc.strerror or str(exc))
-            code = code or 1
-    raise typer.Exit(code)
+    end_run(reporter, summary, summary_json)
 
 
 def read_locators(path: Path | None) -> list[str]:
