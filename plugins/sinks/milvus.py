@@ -27,9 +27,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, Field, SecretStr
+from typing import Any
 
 from vtembed import hookimpl
 from vtembed.errors import UsageError
@@ -40,8 +38,9 @@ from vtembed.plugins.sinks import milvus_schema as schema
 from vtembed.plugins.sinks.flat_record import PROVENANCE, from_row, to_row
 from vtembed.plugins.sinks.milvus_columns import ColumnWriter
 from vtembed.plugins.sinks.milvus_connect import Where
+from vtembed.plugins.sinks.milvus_settings import SECTION, MilvusSettings
 from vtembed.plugins.sinks.milvus_text import MilvusFullText
-from vtembed.settings import PluginSection, Settings
+from vtembed.settings import Settings
 from vtembed.sink import Sink, local_store_path
 
 log = logging.getLogger(__name__)
@@ -54,32 +53,6 @@ LITE_IVF_LISTS = 128
 """Lists in a Lite IVF_FLAT index (its default; Lite drops build parameters sent by pymilvus 3).
 The default Lite index is IVF_FLAT searched with every list probed: an exact scan, by FAISS,
 where Lite's FLAT scans in numpy and re-normalises every stored vector for every query."""
-
-
-class MilvusSettings(BaseModel):
-    collection_prefix: str = Field(
-        "embeddings",
-        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
-        description="Collections are named <collection_prefix>_<model name>.",
-    )
-    token: SecretStr | None = Field(None, description="Server token; also MILVUS_TOKEN.")
-    index_type: str = Field(
-        "", description="Vector index (HNSW, ...); empty: exact IVF_FLAT on Lite, else AUTOINDEX."
-    )
-    index_params: dict[str, int | float | str] = Field(
-        default_factory=dict, description="Index build parameters, e.g. {M = 16}."
-    )
-    search_params: dict[str, int | float | str] = Field(
-        default_factory=dict, description="Search parameters, e.g. {ef = 64}."
-    )
-    consistency: Literal["Strong", "Session", "Bounded", "Eventually"] = Field(
-        "Session", description="Read consistency of counts and searches."
-    )
-    connect_timeout_sec: float = Field(10.0, gt=0, description="Seconds to reach a server.")
-    timeout_sec: float = Field(120.0, gt=0, description="Seconds one request may take.")
-
-
-SECTION = PluginSection("milvus", MilvusSettings, env={"MILVUS_TOKEN": "token"})
 
 
 class MilvusSink(MilvusFullText, Sink):
