@@ -43,6 +43,9 @@ class Embedder(ABC):
     video_input: ClassVar[bool] = False
     """Whether the embedder takes clips of the picture (`VideoClip`, "modality": "video"),
     cutting or linking them itself; the host cuts each shot into clips for it."""
+    text_languages: ClassVar[tuple[str, ...]] = ()
+    """Languages the text model was trained for ("en": English-first); empty: not declared.
+    A run whose Whisper language is another (or detected per item) says so at its start."""
     settings_section: ClassVar[PluginSection | None] = None
     """The plugin's own settings table, if it has one (`[name]` in TOML, `--name-key` flags)."""
 

@@ -32,6 +32,7 @@ class LocalEmbedder(Embedder):
     }
     audio_embedded_from: ClassVar[str | None] = "transcript"
     image_input: ClassVar[str | None] = "ocr"
+    text_languages: ClassVar[tuple[str, ...]] = ("en",)  # MiniLM was trained on English text
     """No CLIP weights ship in a package we can install: a picture is embedded by its text."""
 
     def __init__(self, settings: Settings, model_name: str | None = None) -> None:

@@ -109,6 +109,20 @@ def test_ray_gives_the_records_local_gives_and_a_rerun_adds_none(
     assert again.summary["records_written"] == 0
     assert records(ray_out) == ray_records
 
+    # The driver kept each transcript the workers made; with the records gone, a rerun plans
+    # them from those on the driver (a reused transcript is not written again).
+    kept = sorted((tmp_path / "ray.jsonl.assets").glob("*/transcript.json.gz"))
+    assert len(kept) == 4
+    stamps = [p.stat().st_mtime_ns for p in kept]
+    ray_out.unlink()
+    redo = vtembed(
+        "ingest", str(folder), "--sink", f"jsonl:{ray_out}",
+        "--executor", "ray", "--ray-address", cluster, env=ENV,
+    )  # fmt: skip
+    assert redo.code == 1 and redo.summary["items"]["ok"] == 4, redo.text
+    assert [p.stat().st_mtime_ns for p in kept] == stamps
+    assert _key(records(ray_out)) == _key(ray_records)
+
 
 def test_unreachable_cluster_is_one_line_and_exit_2(folder: Path, tmp_path: Path, vtembed) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out.jsonl"

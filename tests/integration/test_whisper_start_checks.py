@@ -30,3 +30,21 @@ def test_a_whisper_mistake_is_one_line_before_any_item(
     assert len(lines) == 1 and lines[0].startswith("error: "), run.err
     assert named in lines[0], lines[0]
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "note"), [("auto", "detected per item"), ("es", '"es"'), ("en", None)]
+)
+def test_another_language_than_the_text_models_is_said_at_start(
+    language: str, note: str | None, tmp_path: Path, vtembed  # type: ignore[no-untyped-def]
+) -> None:
+    """The local embedder's MiniLM is English-first: a multilingual run is told so at once
+    (here before the missing file stops it, so no Whisper runs)."""
+    env = {"VTEMBED_WHISPER__MODEL": "base", "VTEMBED_WHISPER__LANGUAGE": language}
+    run = vtembed("ingest", str(tmp_path / "none.wav"), "--sink", f"jsonl:{tmp_path}/e.jsonl",
+                  env=env)  # fmt: skip
+    said = [line for line in run.err.splitlines() if line.startswith("note: Whisper's language")]
+    if note is None:
+        assert not said, run.err
+    else:
+        assert len(said) == 1 and note in said[0] and "en-first text model" in said[0], run.err

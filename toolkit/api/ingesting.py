@@ -49,6 +49,7 @@ def ingest(
     the_embedder = embedder_cls(settings, settings.model or None)
     model_dir(settings.whisper, settings.cache_dir)
     _announce(reporter, settings, the_embedder.describe(), app)
+    _language_note(reporter, settings, the_embedder)
     claims = claim(locators, registry, settings)
     summary = RunSummary(embedder=embedder_cls.name, model_name=the_embedder.model_name)
     with contextlib.ExitStack() as closing:  # the state, then the sink, however the run ends
@@ -113,6 +114,18 @@ def _frames_root(closing: contextlib.ExitStack, store: Store, settings: Settings
     if settings.dry_run:
         return Path(closing.enter_context(tempfile.TemporaryDirectory(prefix="vtembed-dry-")))
     return store.frames_root(settings)
+
+
+def _language_note(reporter: Reporter, settings: Settings, embedder: Embedder) -> None:
+    """Speech in other languages is transcribed well by a multilingual Whisper, but an
+    English-first text model finds it poorly: the user should know before hours of work."""
+    spoken, known = settings.whisper.language, embedder.text_languages
+    if known and spoken not in known:
+        said = "detected per item" if spoken == "auto" else f'"{spoken}"'
+        reporter.info(
+            f"note: Whisper's language is {said}, but {embedder.model_name} is a "
+            f"{'/'.join(known)}-first text model: text in other languages is found less well"
+        )
 
 
 def _report_found(reporter: Reporter, found: Discovery, summary: RunSummary) -> None:

@@ -58,9 +58,14 @@ class RayExecutor:
             keep_out = (stages.embedder.settings_section, type(stages.store.sink).settings_section)
             setup = ray.put(WorkerSetup.of(self.settings, stages.sources, keep_out, threads))
             driver = _Driver(stages, ItemJobs(stages, summary, in_flight=1))
+            # Items with a kept transcript need no Whisper: the driver plans them itself.
+            kept = [i for i in items if stages.reuse is not None and stages.reuse.transcript(i)]
+            rest = [i for i in items if i not in kept]
             with running(stages, summary, len(items), started) as runner:
+                for item in kept:
+                    runner.run(driver.jobs.one(guarded(item, stages.at_once(item))))
                 results = dispatch(
-                    lambda: actor.remote(setup), workers, items, while_waiting=driver.ask
+                    lambda: actor.remote(setup), workers, rest, while_waiting=driver.ask
                 )
                 for item, result in results:
                     outcome = result if isinstance(result, Outcome) else _died(item, result)
