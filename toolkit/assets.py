@@ -20,8 +20,7 @@ import gzip
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -140,8 +139,8 @@ class AssetStore:
     def keep_transcript(self, kept: KeptTranscript) -> None:
         data = {
             "format": FORMAT,
-            "item": _fields(kept.item),
-            "info": _fields(kept.info),
+            "item": asdict(kept.item),
+            "info": asdict(kept.info),
             "duration_sec": kept.duration_sec,
             "source": kept.source,
             "language": kept.language,
@@ -208,15 +207,3 @@ class AssetStore:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-
-
-def _fields(value: Any) -> dict[str, Any]:
-    return {f.name: getattr(value, f.name) for f in fields(value)}
-
-
-def kept_items(store: AssetStore) -> Iterator[KeptTranscript]:
-    """Every item whose transcript the store keeps, by media id."""
-    for media_id in store.media_ids():
-        kept = store.transcript(media_id)
-        if kept is not None:
-            yield kept

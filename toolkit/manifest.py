@@ -237,6 +237,25 @@ class Manifest:
         self.db.close()
 
 
+def stored_items(path: Path) -> list[tuple[ManifestRow, str]]:
+    """Every item of the model a store holds, with the fingerprint of the version it holds,
+    read-only: the catalogue commands that read a store made earlier go by (`reembed`,
+    `transcript`). Empty for a store that holds no records yet."""
+    probe = Manifest(path, "", writable=False)
+    try:
+        held = probe.held_model()
+        if held is None:
+            return []
+        found = probe.db.execute(
+            "SELECT media_id, uri, origin, status, records, fingerprint FROM items"
+            " WHERE model_name=? ORDER BY uri, media_id",
+            (held[0],),
+        ).fetchall()
+    finally:
+        probe.close()
+    return [(ManifestRow(*row[:5]), str(row[5])) for row in found]
+
+
 @contextmanager
 def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     """One transaction (one fsync) for several statements: the connection autocommits each."""

@@ -25,7 +25,7 @@ from pathlib import Path
 from threading import Event
 
 from vtembed.asset_reuse import Reuse
-from vtembed.assets import KeptTranscript
+from vtembed.assets import KeptTranscript, TranscriptSource
 from vtembed.caption_choice import captions_transcript
 from vtembed.captions import Cue
 from vtembed.embedder import Embeddable, Embedder
@@ -48,7 +48,7 @@ class Transcribed:
     info: MediaInfo
     duration_sec: float
     transcript: Transcript
-    source: str = "whisper"
+    source: TranscriptSource = "whisper"
     """whisper, sidecar, stream or feed (a caption transcript's words are `CueWord`s)."""
     cues: tuple[Cue, ...] = ()
     """A caption transcript's cues, as the file had them (what is kept)."""
@@ -283,7 +283,7 @@ class Stages:
                 item=done.item,
                 info=done.info,
                 duration_sec=done.duration_sec,
-                source=done.source,  # type: ignore[arg-type]
+                source=done.source,
                 language=done.transcript.language,
                 key=self.reuse.transcript_key(done.item),
                 words=() if done.cues else done.transcript.words,

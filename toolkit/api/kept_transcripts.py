@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vtembed.assets import AssetStore, KeptTranscript, kept_items
+from vtembed.assets import AssetStore, KeptTranscript
 from vtembed.errors import UsageError
+from vtembed.manifest import stored_items
 from vtembed.settings import Settings
 from vtembed.store_files import assets_location, state_location
 
@@ -27,8 +28,9 @@ def kept_transcript(app: Vtembed, media: str, settings: Settings) -> KeptTranscr
     path = Path(media).expanduser()
     if path.exists():
         names.add(path.resolve().as_uri())
-    for kept in kept_items(AssetStore(assets_location(state), writable=False)):
-        if names & {kept.item.id, kept.item.uri}:
+    assets = AssetStore(assets_location(state), writable=False)
+    for row, _ in stored_items(state):  # the catalogue, not every kept transcript read
+        if names & {row.media_id, row.uri} and (kept := assets.transcript(row.media_id)):
             return kept
     raise UsageError(
         f"{media}: no kept transcript in {settings.sink} (ingest it into that store first)"

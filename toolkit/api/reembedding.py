@@ -20,7 +20,7 @@ from vtembed.asset_reuse import Reuse
 from vtembed.assets import AssetStore, KeptTranscript
 from vtembed.errors import UsageError
 from vtembed.executors.threads import ThreadExecutor
-from vtembed.manifest import Manifest
+from vtembed.manifest import stored_items
 from vtembed.models import MediaItem
 from vtembed.progress import LogReporter, Reporter
 from vtembed.settings import Settings
@@ -61,12 +61,14 @@ def reembed(
         if settings.dry_run:  # read where they are; nothing is copied or written
             assets, frames = old_assets, old_frames
         else:
-            assets, frames = _copy(store.assets(), store.frames_root(settings), old_assets,
-                                   old_frames, todo)  # fmt: skip
+            assets, frames = store.assets(), store.frames_root(settings)
+            _copy(assets, frames, old_assets, old_frames, todo)
         if todo:
             stages = Stages(
                 settings=settings,
-                sources={name: registry.sources[name](settings) for name in _sources(todo)},
+                sources={
+                    name: registry.sources[name](settings) for name in {i.source for i in todo}
+                },
                 transcriber=_no_whisper,
                 embedder=embedder,
                 store=store,
@@ -90,27 +92,17 @@ def _kept_items(
     old_state: Path, assets: AssetStore, reporter: Reporter, summary: RunSummary
 ) -> list[KeptTranscript]:
     """The old store's done items that have a kept transcript of the version it holds."""
-    probe = Manifest(old_state, "", writable=False)
-    held = probe.held_model()
-    probe.close()
-    if held is None:
+    rows = stored_items(old_state)
+    if not rows:
         raise UsageError(f"{old_state}: the store holds no records yet")
-    manifest = Manifest(old_state, held[0], writable=False)
-    try:
-        rows = [r for r in manifest.rows() if r.status == "done"]
-        versions = dict(
-            manifest.db.execute(
-                "SELECT media_id, fingerprint FROM items WHERE model_name=?", (held[0],)
-            ).fetchall()
-        )
-    finally:
-        manifest.close()
     found = []
-    for row in rows:
+    for row, fingerprint in rows:
+        if row.status != "done":
+            continue
         kept = assets.transcript(row.media_id)
         if kept is None:
             problem = "no kept transcript (ingested before vtembed kept them): ingest it again"
-        elif kept.item.fingerprint != versions.get(row.media_id):
+        elif kept.item.fingerprint != fingerprint:
             problem = "its kept transcript is of another version of the file: ingest it again"
         else:
             found.append(kept)
@@ -126,7 +118,7 @@ def _copy(
     old_assets: AssetStore,
     old_frames: Path | None,
     items: list[MediaItem],
-) -> tuple[AssetStore | None, Path | None]:
+) -> None:
     """The items' assets and keyframes into the new store (again after a killed run: the
     copies are whole files, made the same way each time)."""
     for item in items:
@@ -134,11 +126,6 @@ def _copy(
             assets.copy_from(old_assets, item.id)
         if frames is not None and old_frames is not None and (old_frames / item.id).is_dir():
             shutil.copytree(old_frames / item.id, frames / item.id, dirs_exist_ok=True)
-    return assets, frames
-
-
-def _sources(items: list[MediaItem]) -> set[str]:
-    return {item.source for item in items}
 
 
 def _no_whisper() -> Transcriber:

@@ -59,8 +59,10 @@ class RayExecutor:
             setup = ray.put(WorkerSetup.of(self.settings, stages.sources, keep_out, threads))
             driver = _Driver(stages, ItemJobs(stages, summary, in_flight=1))
             # Items with a kept transcript need no Whisper: the driver plans them itself.
-            kept = [i for i in items if stages.reuse is not None and stages.reuse.transcript(i)]
-            rest = [i for i in items if i not in kept]
+            kept, rest = [], []
+            for item in items:
+                ready = stages.reuse is not None and stages.reuse.transcript(item) is not None
+                (kept if ready else rest).append(item)
             with running(stages, summary, len(items), started) as runner:
                 for item in kept:
                     runner.run(driver.jobs.one(guarded(item, stages.at_once(item))))
