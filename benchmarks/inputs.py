@@ -96,6 +96,8 @@ class SpeechInput:
     seconds: float
     composition: dict[str, float]  # seconds of speech, pause, music and silence
     generation_sec: float | None  # None: found in the cache
+    reference: str = ""
+    """What is said, in order: the paragraphs spoken whole (a WER reference)."""
 
     def describe(self) -> dict[str, object]:
         """The input's part of a result file."""
@@ -114,15 +116,18 @@ def speech_input(minutes: float, container: str = "mp4") -> SpeechInput:
     ext = mf.CONTAINERS[container].ext
     path = CACHE / f"speech-{minutes:g}min-{container}-{key}.{ext}"
     manifest = path.with_name(path.name + ".json")
+    reference = path.with_name(path.name + ".txt")
     generated = None
-    if not (path.exists() and manifest.exists()):
+    if not (path.exists() and manifest.exists() and reference.exists()):
         started = time.perf_counter()
-        composition = _generate(path, minutes, container)
+        composition, spoken = _generate(path, minutes, container)
         manifest.write_text(json.dumps(composition, indent=2) + "\n")
+        reference.write_text("\n".join(spoken) + "\n", encoding="utf-8")
         generated = round(time.perf_counter() - started, 1)
         print(f"generated {path.name} in {generated} s (not part of any figure)", file=sys.stderr)
     composition = json.loads(manifest.read_text())
-    return SpeechInput(path, minutes * 60.0, composition, generated)
+    said = reference.read_text(encoding="utf-8").strip()
+    return SpeechInput(path, minutes * 60.0, composition, generated, said)
 
 
 def _parameters(minutes: float, container: str) -> dict[str, object]:
@@ -155,7 +160,8 @@ def _paragraphs() -> list[str]:
     return paragraphs
 
 
-def _generate(path: Path, minutes: float, container: str) -> dict[str, float]:
+def _generate(path: Path, minutes: float, container: str) -> tuple[dict[str, float], list[str]]:
+    """The input written to `path`; its composition and the paragraphs spoken whole, in order."""
     rng = random.Random(SEED)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bench-input-", dir=path.parent) as tmp:
@@ -166,37 +172,43 @@ def _generate(path: Path, minutes: float, container: str) -> dict[str, float]:
             voiced.append(_read(wav))
         music = _read(mf.music_only(tmp, "music", MUSIC_SEC[1], container="wav"))
         timeline = Path(tmp) / "timeline.wav"
-        composition = _write_timeline(timeline, minutes * 60.0, voiced, music, rng)
+        composition, order = _write_timeline(timeline, minutes * 60.0, voiced, music, rng)
         partial = path.with_name(path.name + ".part")
         _encode(timeline, partial, container, minutes * 60.0)
         partial.replace(path)
-    return composition
+    paragraphs = _paragraphs()
+    return composition, [paragraphs[i] for i in order]
 
 
 def _write_timeline(
     wav: Path, seconds: float, voiced: list[np.ndarray], music: np.ndarray, rng: random.Random
-) -> dict[str, float]:
-    """Paragraphs in shuffled rounds with pauses, music and silence, streamed to `wav`."""
+) -> tuple[dict[str, float], list[int]]:
+    """Paragraphs in shuffled rounds with pauses, music and silence, streamed to `wav`; returns
+    the composition and which paragraphs were spoken whole, in order (the last may be cut)."""
     rate = mf.SAMPLE_RATE
     target = math.ceil(seconds * rate)
     spent = {"speech": 0, "pause": 0, "music": 0, "silence": 0}
     next_music = rng.uniform(20.0, MUSIC_EVERY_SEC[0]) * rate  # short inputs get music too
     order: list[int] = []
+    spoken: list[int] = []
     with wave.open(str(wav), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(rate)
 
-        def put(kind: str, samples: np.ndarray) -> None:
+        def put(kind: str, samples: np.ndarray) -> bool:
             room = target - sum(spent.values())
             chunk = samples[: max(room, 0)]
             out.writeframes(chunk.astype("<i2").tobytes())
             spent[kind] += len(chunk)
+            return len(chunk) == len(samples)
 
         while sum(spent.values()) < target:
             if not order:
                 order = rng.sample(range(len(voiced)), len(voiced))
-            put("speech", voiced[order.pop()])
+            said = order.pop()
+            if put("speech", voiced[said]):
+                spoken.append(said)
             put("pause", np.zeros(int(rng.uniform(*PAUSE_SEC) * rate), np.int16))
             if rng.random() < SILENCE_CHANCE:
                 put("silence", np.zeros(int(rng.uniform(*SILENCE_SEC) * rate), np.int16))
@@ -204,7 +216,7 @@ def _write_timeline(
                 put("music", music[: int(rng.uniform(*MUSIC_SEC) * rate)])
                 put("pause", np.zeros(rate, np.int16))
                 next_music += rng.uniform(*MUSIC_EVERY_SEC) * rate
-    return {kind: round(n / rate, 1) for kind, n in spent.items()}
+    return {kind: round(n / rate, 1) for kind, n in spent.items()}, spoken
 
 
 def _encode(wav: Path, out: Path, container: str, seconds: float) -> None:

@@ -165,20 +165,18 @@ class Stages:
             return Part(item, tuple(inputs), info.duration_sec, "whisper", language)
 
         whisper = self._whisper()
-        for window in windows:
+        # Windows are transcribed side by side (`vtembed.whisper_workers`), handed back in order.
+        for window, groups, spoken in whisper.windows_groups(windows, self._progress(item, stop)):
+            language = spoken  # what `part` stamps on the item's inputs
             planner.feed(window)
-            if language is None:
-                language, _ = whisper.item_language(window.samples)
-            for words in whisper.window_groups(window, self._progress(item, stop), language):
+            for words in groups:
                 heard.extend(words)
                 # Whisper's words come in time order: none still to come starts earlier.
                 inputs = planner.add(words, words[-1].start_sec)
                 if inputs:
                     yield part(inputs)
                 yield from seen()
-            reached = window.end_sec
-            self.reporter.item_progress(item.label, reached)
-            inputs = planner.add([], reached)
+            inputs = planner.add([], window.end_sec)
             if inputs:
                 yield part(inputs)
             yield from seen()

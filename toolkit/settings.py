@@ -109,6 +109,12 @@ class WhisperSettings(BaseModel):
     """A language code, or "auto": detected per item by a multilingual model ("en" for tiny.en)."""
     cpu_threads: int = Field(0, ge=0)
     window_sec: float = Field(300.0, gt=0)
+    batch_size: int = Field(4, ge=1)
+    """VAD speech chunks decoded together (faster-whisper's batched pipeline); 1: the plain
+    call, one chunk after another."""
+    workers: int = Field(0, ge=0)
+    """Whisper calls at once on the one loaded model (windows or items side by side); 0: one
+    per core on a CPU (at most 4), one on a GPU (`vtembed.whisper_workers`)."""
 
 
 class PipelineSettings(BaseModel):
@@ -121,6 +127,8 @@ class PipelineSettings(BaseModel):
     parts_waiting: int = Field(8, ge=1)
     batches_in_flight: int = Field(4, ge=1)
     records_per_write: int = Field(256, ge=1)
+    items_at_once: int = Field(0, ge=0)
+    """Items transcribed side by side; 0: as many as `whisper.workers` gives."""
 
 
 class RaySettings(BaseModel):

@@ -8,16 +8,19 @@ is absolute in the original media.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vtembed.errors import MediaError, UsageError
+from vtembed.errors import MediaError, Stopped, UsageError
 from vtembed.media import PcmWindow
 from vtembed.models import Transcript, Word
 from vtembed.settings import WhisperSettings
 from vtembed.whisper_model import fixed_language, resolve
+from vtembed.whisper_workers import OrderedCalls, sizing
 
 if TYPE_CHECKING:
     import numpy as np
@@ -44,15 +47,18 @@ class Transcriber:
         self.settings = settings
         choice = resolve(settings, cache_dir)
         self.device = choice.device
+        self.sizing = sizing(settings, choice.device.device)
         try:
             self.model = _load(
                 str(choice.path),
                 choice.device.device,
                 choice.device.compute_type,
-                settings.cpu_threads,
+                self.sizing.cpu_threads,
+                self.sizing.workers,
             )
         except Exception as exc:
             raise UsageError(f"cannot load Whisper model {choice.path}: {exc}") from None
+        self._calls = OrderedCalls(self.sizing.workers)
         self.multilingual: bool = bool(self.model.model.is_multilingual)
         self.language: str | None = fixed_language(settings.language, self.multilingual)
         if self.language is not None and self.language not in self.model.supported_languages:
@@ -60,6 +66,14 @@ class Transcriber:
                 f"whisper.language {settings.language}: not a language this Whisper model "
                 "knows (give a code such as en, es, de, or auto)"
             )
+
+    @property
+    def batched(self) -> bool:
+        """Whether windows go through faster-whisper's batched pipeline: VAD's speech chunks
+        (up to 30 s each) decoded `batch_size` at a time, which keeps both cores busy where the
+        plain call, one chunk after another, leaves half of them idle (docs/whisper.md has the
+        figures). It needs VAD to find the chunks, so `vad = false` is the plain call too."""
+        return self.settings.batch_size > 1 and self.settings.vad
 
     def detect_language(self, samples: np.ndarray) -> tuple[str, float]:
         """Whisper's guess at the language spoken in `samples` (16 kHz mono float32; the
@@ -87,14 +101,41 @@ class Transcriber:
         """`progress` is called with the absolute second reached, as Whisper gets there.
         `language` None: the fixed language, else the one detected on the first window."""
         words: list[Word] = []
-        language = language or self.language
-        for window in windows:
-            if language is None:
-                language, _ = self.item_language(window.samples)
-            words.extend(self.window_words(window, progress, language))
-            if progress:
-                progress(window.end_sec)
-        return Transcript(tuple(words), language=language or "en")
+        spoken = language
+        for _window, groups, spoken in self.windows_groups(windows, progress, language):  # noqa: B007
+            words.extend(w for group in groups for w in group)
+        return Transcript(tuple(words), language=spoken or self.language or "en")
+
+    def windows_groups(
+        self,
+        windows: Iterable[PcmWindow],
+        progress: Callable[[float], None] | None = None,
+        language: str | None = None,
+    ) -> Iterator[tuple[PcmWindow, list[list[Word]], str | None]]:
+        """Each window with its words (one list per Whisper segment) and the item's language,
+        in order, while up to `sizing.workers` windows are transcribed at once (this item's,
+        or another's transcribed beside it). `language` None: the fixed one, else detected on
+        the first window before any is transcribed, so every window is heard in the same one.
+        `progress` only ever moves forward, though windows end out of order."""
+        cancelled = threading.Event()
+        reached = _Reached(progress, cancelled)
+        windows = iter(windows)
+        first = next(windows, None)
+        if first is None:
+            return
+        chosen = language or self.language
+        if chosen is None:
+            chosen, _ = self.item_language(first.samples)
+
+        def heard(window: PcmWindow) -> tuple[PcmWindow, list[list[Word]]]:
+            return window, list(self.window_groups(window, reached, chosen))
+
+        try:
+            for window, groups in self._calls.map(heard, itertools.chain((first,), windows)):
+                reached(window.end_sec)
+                yield window, groups, chosen
+        finally:
+            cancelled.set()
 
     def window_words(
         self,
@@ -115,14 +156,27 @@ class Transcriber:
         the item's (from `item_language`); None: the fixed one, or, with none fixed, what
         Whisper detects on this window alone."""
         s = self.settings
-        segments, _info = self.model.transcribe(
-            window.samples,
-            language=language or self.language,
-            beam_size=s.beam_size,
-            vad_filter=s.vad,
-            word_timestamps=True,
-            condition_on_previous_text=False,
-        )
+        if self.batched:
+            from faster_whisper import BatchedInferencePipeline
+
+            # A pipeline a call: it carries the last word's time from one batch to the next.
+            segments, _info = BatchedInferencePipeline(self.model).transcribe(
+                window.samples,
+                language=language or self.language,
+                beam_size=s.beam_size,
+                word_timestamps=True,
+                vad_filter=True,
+                batch_size=s.batch_size,
+            )
+        else:
+            segments, _info = self.model.transcribe(
+                window.samples,
+                language=language or self.language,
+                beam_size=s.beam_size,
+                vad_filter=s.vad,
+                word_timestamps=True,
+                condition_on_previous_text=False,
+            )
         try:
             yield from self._words(window, segments, progress)
         except IndexError as exc:  # faster-whisper aligns words on non-speech and fails
@@ -159,6 +213,28 @@ class Transcriber:
                 yield words
 
 
+class _Reached:
+    """The furthest second any window of an item has reached, for its progress bar (windows
+    transcribed side by side end out of order); raises `Stopped` in a window's call once the
+    item's transcription is given up, so the call ends at its next segment."""
+
+    def __init__(self, progress: Callable[[float], None] | None, cancelled: threading.Event):
+        self._progress = progress
+        self._cancelled = cancelled
+        self._lock = threading.Lock()
+        self._sec = 0.0
+
+    def __call__(self, sec: float) -> None:
+        if self._cancelled.is_set():
+            raise Stopped
+        with self._lock:
+            if sec <= self._sec:
+                return
+            self._sec = sec
+        if self._progress is not None:
+            self._progress(sec)
+
+
 def _speech(samples: np.ndarray) -> np.ndarray:
     """The samples Silero VAD calls speech, end to end (empty if none), so music or silence
     before the first words does not decide the language."""
@@ -170,10 +246,12 @@ def _speech(samples: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=2)
-def _load(source: str, device: str, compute_type: str, cpu_threads: int) -> WhisperModel:
+def _load(
+    source: str, device: str, compute_type: str, cpu_threads: int, workers: int
+) -> WhisperModel:
     """One loaded model per process and configuration: a program (or a test session) that
     ingests many times pays the second or so of loading once. CTranslate2 models take calls
-    from several threads, so sharing one is safe."""
+    from several threads, `workers` of them at once, so sharing one is safe."""
     from faster_whisper import WhisperModel
 
     return WhisperModel(
@@ -181,5 +259,6 @@ def _load(source: str, device: str, compute_type: str, cpu_threads: int) -> Whis
         device=device,
         compute_type=compute_type,
         cpu_threads=cpu_threads,
+        num_workers=workers,
         local_files_only=True,
     )

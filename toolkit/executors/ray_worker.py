@@ -60,6 +60,9 @@ class WorkerSetup:
         ]
         data = settings.model_dump(exclude=private)
         data["whisper"]["cpu_threads"] = cpu_threads
+        # An actor reserves `cpu_threads` CPUs: one Whisper call at a time fills them (more
+        # actors, not more calls per actor, use a larger cluster), unless the user said more.
+        data["whisper"]["workers"] = settings.whisper.workers or 1
         kinds = {name: type(source) for name, source in sources.items()}
         return cls(data, tables, kinds, tuple(sorted(private)))
 
