@@ -46,6 +46,7 @@ bench: setup-test test-deps
 	$(BIN)/python benchmarks/remote_overlap.py
 	$(BIN)/python benchmarks/frames_on_off.py
 	$(BIN)/python benchmarks/memory_long_file.py
+	$(BIN)/python benchmarks/archive_items.py
 	$(BIN)/python benchmarks/remote_concurrency.py
 	$(BIN)/python benchmarks/sink_throughput.py
 	$(BIN)/python benchmarks/search_latency.py
@@ -58,6 +59,7 @@ bench-quick: setup-test test-deps
 	$(BIN)/python benchmarks/remote_overlap.py --quick
 	$(BIN)/python benchmarks/frames_on_off.py --quick
 	$(BIN)/python benchmarks/memory_long_file.py --quick
+	$(BIN)/python benchmarks/archive_items.py --quick
 
 setup: system-deps $(RUNTIME_STAMP)
 

@@ -3,7 +3,9 @@
 With frames on, each shot's keyframe is cut and read by OCR (the offline default) beside
 Whisper; off (`VTEMBED_FRAMES__ENABLED=false`) the same file gives its speech only. The ratio
 is what seeing costs on top of hearing, with Whisper, scene detection, keyframes and OCR sharing
-the same cores. Both are timed from spawn to exit after an untimed warm-up; `--repeat N`
+the same cores. A third run is the faster-whisper call a user would write for the file's sound
+(`ingest_vs_whisper.py --plain`): seeing and hearing together against that one-liner hearing
+alone. All are timed from spawn to exit after an untimed warm-up; `--repeat N`
 alternates them N times and keeps each one's fastest run. Writes
 benchmarks/results/frames_on_off.json (or -quick.json).
 
@@ -36,6 +38,8 @@ from benchmarks.results_file import write_result  # noqa: E402
 from benchmarks.shots_input import shots_input  # noqa: E402
 
 TARGET = 1.5
+TARGET_PLAIN = 1.0
+"""Frames on, against the faster-whisper call a user would write for the sound alone."""
 
 
 def main() -> None:
@@ -59,7 +63,11 @@ def main() -> None:
 
             return run
 
-        off, on = alternate(args.repeat, ingest(False), ingest(True))
+        def plain(_n: int) -> Measured:  # the user's one-liner on the same file's sound
+            argv = [sys.executable, str(ROOT / "benchmarks" / "ingest_vs_whisper.py")]
+            return run_measured([*argv, "--plain", str(media.path)], bench_env())
+
+        off, on, bare = alternate(args.repeat, ingest(False), ingest(True), plain)
         found = [json.loads(line) for line in (work / "on-0.jsonl").read_text().splitlines()]
         sound = (work / "off-0.jsonl").read_text().splitlines()
     images = sum(1 for r in found if r["modality"] == "image")
@@ -82,6 +90,10 @@ def main() -> None:
             "frames_on_cpu_sec": round(on.cpu_sec, 1),
             "frames_off_peak_rss_mib": round(off.peak_rss_mib, 1),
             "frames_on_peak_rss_mib": round(on.peak_rss_mib, 1),
+            "plain_sec": round(bare.wall_sec, 2),
+            "plain_cpu_sec": round(bare.cpu_sec, 1),
+            "ratio_on_to_plain": round(on.wall_sec / bare.wall_sec, 3),
+            "target_ratio_on_to_plain": TARGET_PLAIN,
             "rounds": args.repeat,
             "load_avg_1m_before": load,
             "load_avg_1m_after": load_average(),

@@ -4,7 +4,7 @@ Decoding and transcription work in bounded windows, so peak RSS should barely gr
 length of the file. Writes benchmarks/results/memory_long_file.json with both peaks, the ratio
 and each run's speed.
 
-    .venv/bin/python benchmarks/memory_long_file.py [--short-min 10] [--long-min 60] [--quick]
+    .venv/bin/python benchmarks/memory_long_file.py [--short-min 10] [--long-min 120] [--quick]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def ingest(media: SpeechInput, workdir: Path) -> Measured:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--short-min", type=float, default=10.0)
-    parser.add_argument("--long-min", type=float, default=60.0)
+    parser.add_argument("--long-min", type=float, default=120.0)
     parser.add_argument("--quick", action="store_true", help="1 vs 3 minutes; *-quick.json")
     args = parser.parse_args()
     if args.quick:

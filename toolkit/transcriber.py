@@ -20,7 +20,7 @@ from vtembed.media import PcmWindow
 from vtembed.models import Transcript, Word
 from vtembed.settings import WhisperSettings
 from vtembed.whisper_model import fixed_language, resolve
-from vtembed.whisper_workers import OrderedCalls, sizing
+from vtembed.whisper_workers import shared_calls, sizing
 
 if TYPE_CHECKING:
     import numpy as np
@@ -58,7 +58,7 @@ class Transcriber:
             )
         except Exception as exc:
             raise UsageError(f"cannot load Whisper model {choice.path}: {exc}") from None
-        self._calls = OrderedCalls(self.sizing.workers)
+        self._calls = shared_calls(self.sizing.workers)
         self.multilingual: bool = bool(self.model.model.is_multilingual)
         self.language: str | None = fixed_language(settings.language, self.multilingual)
         if self.language is not None and self.language not in self.model.supported_languages:

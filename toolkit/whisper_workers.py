@@ -14,6 +14,7 @@ order they come back in is kept by hand here.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections import deque
@@ -82,3 +83,10 @@ class OrderedCalls:
         if not self._closed.is_set():
             self._closed.set()
             self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+@functools.lru_cache(maxsize=4)
+def shared_calls(workers: int) -> OrderedCalls:
+    """One pool per process and size, like the loaded model it feeds: a program (or a test
+    session) that ingests many times does not leave a pool of idle threads behind each run."""
+    return OrderedCalls(workers)
