@@ -7,7 +7,8 @@ differ only by embedding and writing, the part an overlapped pipeline should hid
 faster-whisper would also count vtembed's start-up and planning; ingest_vs_whisper.py measures
 that.) For reference the full run is also timed with the pipeline's overlap switched off
 (`VTEMBED_PIPELINE__OVERLAP=false`). All run after an untimed warm-up; on a busy machine
-`--repeat N` alternates them N times and keeps each one's fastest run.
+`--repeat N` alternates them N times and keeps each one's fastest run. Frames are off: the stub
+answers text and audio requests only (keyframes would go to the image endpoint).
 Writes benchmarks/results/remote_overlap.json.
 
     .venv/bin/python benchmarks/remote_overlap.py [--minutes 10] [--repeat 1] [--quick]
@@ -52,7 +53,12 @@ def main() -> None:
     args = parser.parse_args()
     media = speech_input(3.0 if args.quick else args.minutes)
     with sleeping_stub() as stub, tempfile.TemporaryDirectory() as tmp:
-        env = bench_env(TWELVELABS_API_KEY=API_KEY, TWELVELABS_BASE_URL=stub.url)
+        # Speech only: the stub answers text and audio, and the input's video is a test card.
+        env = bench_env(
+            TWELVELABS_API_KEY=API_KEY,
+            TWELVELABS_BASE_URL=stub.url,
+            VTEMBED_FRAMES__ENABLED="false",
+        )
         warm_up(Path(tmp))
         load = load_average()
 

@@ -90,3 +90,17 @@ def shared_calls(workers: int) -> OrderedCalls:
     """One pool per process and size, like the loaded model it feeds: a program (or a test
     session) that ingests many times does not leave a pool of idle threads behind each run."""
     return OrderedCalls(workers)
+
+
+def describe_sizing(settings: WhisperSettings, device: str) -> str:
+    """How Whisper will run, for the start line: `2 calls at once of 1 thread, batches of 4`."""
+    size = sizing(settings, device)
+    threads = f"{size.cpu_threads} thread{'s' if size.cpu_threads != 1 else ''}"
+    calls = "1 call" if size.workers == 1 else f"{size.workers} calls at once"
+    each = f" of {threads}" if size.cpu_threads else ""
+    batches = (
+        f"batches of {settings.batch_size}"
+        if settings.batch_size > 1 and settings.vad
+        else "one speech chunk at a time"
+    )
+    return f"{calls}{each}, {batches}"

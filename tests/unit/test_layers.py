@@ -17,6 +17,7 @@ ORCHESTRATION = (
     "vtembed.dry_run",
     "vtembed.prune_plan",
     "vtembed.transcriber",
+    "vtembed.whisper_workers",
     "vtembed.media",
 )
 

@@ -9,7 +9,13 @@ from collections.abc import Iterator
 import pytest
 
 from vtembed.settings import WhisperSettings
-from vtembed.whisper_workers import MAX_AUTO_WORKERS, OrderedCalls, WhisperSizing, sizing
+from vtembed.whisper_workers import (
+    MAX_AUTO_WORKERS,
+    OrderedCalls,
+    WhisperSizing,
+    describe_sizing,
+    sizing,
+)
 
 WAIT_SEC = 20.0  # only ever reached when a call that should run beside another does not
 
@@ -111,3 +117,17 @@ def test_a_failed_call_raises_at_its_turn_and_later_calls_are_dropped() -> None:
     finally:
         calls.close()
     assert max(started) <= 2  # what was queued behind the failure never ran
+
+
+@pytest.mark.parametrize(
+    ("settings", "device", "line"),
+    [
+        ({}, "cpu", "calls at once of"),
+        ({"batch_size": 1, "workers": 1}, "cpu", "1 call of"),
+        ({"batch_size": 1}, "cpu", "one speech chunk at a time"),
+        ({"vad": False}, "cpu", "one speech chunk at a time"),  # batches need VAD's chunks
+        ({}, "cuda", "1 call, batches of 4"),
+    ],
+)
+def test_the_start_line_says_how_whisper_runs(settings: dict, device: str, line: str) -> None:
+    assert line in describe_sizing(WhisperSettings(**settings), device)

@@ -10,7 +10,8 @@ per item in progress. Here, and nowhere else:
   were given (so nothing is held for the length of a file), and the store switches the item
   over only once all of them are stored (`Store.complete`), or takes them back out if it fails
   (`Store.abandon`);
-- items are marked done or failed in the resume manifest in the order they were given;
+- items are marked done or failed in the resume manifest in the order they end (the order
+  given, unless the executor transcribes several side by side);
 - one item's failure (`guarded`, `failure_message`) never stops the others, and its first error
   is the one reported;
 - each item's end is reported (`done:` or its error line, then the end of its progress bar).
@@ -189,7 +190,7 @@ class ItemJob:
 
 
 async def _finish_after(previous: asyncio.Task[None] | None, job: ItemJob) -> None:
-    """Items are written in the order they were given, whatever order their embeddings end."""
+    """Items are written in the order they ended, whatever order their embeddings end."""
     await job.wait()
     if previous is not None:
         await previous
