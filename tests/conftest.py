@@ -25,8 +25,14 @@ SERVER_FIXTURES = frozenset({"server", "empty_server", "cluster"})
 
 
 # Under pytest-xdist (`make test` runs the slow lane on two workers) each worker runs Whisper on
-# one thread: two workers at `cpu_threads = 0` (all cores) each would fight over the same cores.
-XDIST_ENV = {"VTEMBED_WHISPER__CPU_THREADS": "1"} if os.environ.get("PYTEST_XDIST_WORKER") else {}
+# one core (one call of one thread): two workers each taking both cores would fight over them
+# (a Ray cluster starting beside them then timed out). Tests of the calls side by side set their
+# own `whisper.workers`.
+XDIST_ENV = (
+    {"VTEMBED_WHISPER__CPU_THREADS": "1", "VTEMBED_WHISPER__WORKERS": "1"}
+    if os.environ.get("PYTEST_XDIST_WORKER")
+    else {}
+)
 
 # The PyPI Milvus server always takes the same two ports (tests/milvus_server.py): the modules
 # that start one are one unit of work for pytest-xdist, run in one worker, one after another.

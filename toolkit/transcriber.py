@@ -10,8 +10,10 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
+import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -111,12 +113,13 @@ class Transcriber:
         windows: Iterable[PcmWindow],
         progress: Callable[[float], None] | None = None,
         language: str | None = None,
-    ) -> Iterator[tuple[PcmWindow, list[list[Word]], str | None]]:
-        """Each window with its words (one list per Whisper segment) and the item's language,
-        in order, while up to `sizing.workers` windows are transcribed at once (this item's,
-        or another's transcribed beside it). `language` None: the fixed one, else detected on
-        the first window before any is transcribed, so every window is heard in the same one.
-        `progress` only ever moves forward, though windows end out of order."""
+    ) -> Iterator[tuple[PcmWindow, Iterator[list[Word]], str | None]]:
+        """Each window with its words (one list per Whisper segment, read as Whisper settles
+        them) and the item's language, in order, while up to `sizing.workers` windows are
+        transcribed at once (this item's, or another's beside it). A window's words must be
+        read before the next window is asked for. `language` None: the fixed one, else
+        detected on the first window before any is transcribed, so every window is heard in
+        the same one. `progress` only ever moves forward, though windows end out of order."""
         cancelled = threading.Event()
         reached = _Reached(progress, cancelled)
         windows = iter(windows)
@@ -127,13 +130,19 @@ class Transcriber:
         if chosen is None:
             chosen, _ = self.item_language(first.samples)
 
-        def heard(window: PcmWindow) -> tuple[PcmWindow, list[list[Word]]]:
-            return window, list(self.window_groups(window, reached, chosen))
+        def heard(job: tuple[PcmWindow, queue.SimpleQueue[list[Word] | None]]) -> None:
+            window, out = job
+            try:
+                for group in self.window_groups(window, reached, chosen):
+                    out.put(group)
+            finally:
+                out.put(None)
 
+        jobs = ((w, queue.SimpleQueue()) for w in itertools.chain((first,), windows))
         try:
-            for window, groups in self._calls.map(heard, itertools.chain((first,), windows)):
+            for (window, out), done in self._calls.ahead(heard, jobs):
+                yield window, _read(out, done), chosen
                 reached(window.end_sec)
-                yield window, groups, chosen
         finally:
             cancelled.set()
 
@@ -211,6 +220,13 @@ class Transcriber:
                 )
             if words:
                 yield words
+
+
+def _read(out: queue.SimpleQueue[list[Word] | None], done: Future[None]) -> Iterator[list[Word]]:
+    """A window's groups as its call puts them, then the call's error if it failed."""
+    while (group := out.get()) is not None:
+        yield group
+    done.result()
 
 
 class _Reached:

@@ -65,18 +65,26 @@ class OrderedCalls:
 
     def map(self, call: Callable[[T], R], inputs: Iterable[T]) -> Iterator[R]:
         """The results of `call` on each input, in order. A call's exception is raised here,
-        when its turn comes. Closing the iterator early cancels the calls not yet started;
-        those running finish on their own (`call` should watch for a stop of its own)."""
-        pending: deque[Future[R]] = deque()
+        when its turn comes."""
+        for _value, future in self.ahead(call, inputs):
+            yield future.result()
+
+    def ahead(self, call: Callable[[T], R], inputs: Iterable[T]) -> Iterator[tuple[T, Future[R]]]:
+        """Each input with its call's future, in order, once the call is submitted; the next
+        inputs are submitted as the caller asks for the next pair, so at most `workers` calls
+        run ahead of the one the caller holds (whose results it may read as they come).
+        Closing the iterator early cancels the calls not yet started; those running finish on
+        their own (`call` should watch for a stop of its own)."""
+        pending: deque[tuple[T, Future[R]]] = deque()
         try:
             for value in inputs:
-                pending.append(self._pool.submit(call, value))
+                pending.append((value, self._pool.submit(call, value)))
                 if len(pending) > self.workers:
-                    yield pending.popleft().result()
+                    yield pending.popleft()
             while pending:
-                yield pending.popleft().result()
+                yield pending.popleft()
         finally:
-            for future in pending:
+            for _value, future in pending:
                 future.cancel()
 
     def close(self) -> None:

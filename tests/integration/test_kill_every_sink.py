@@ -34,6 +34,9 @@ MODEL, DIM = "all-MiniLM-L6-v2", 384
 ENV = {
     "VTEMBED_EMBED_BATCH_SIZE": "2",
     "VTEMBED_PIPELINE__RECORDS_PER_WRITE": "2",
+    # Whisper's calls and the items side by side (the defaults on 2 cores, said outright).
+    "VTEMBED_WHISPER__WORKERS": "2",
+    "VTEMBED_PIPELINE__ITEMS_AT_ONCE": "2",
     "PYTHONPATH": str(EXAMPLE),
 }
 
