@@ -108,7 +108,7 @@ class WhisperSettings(BaseModel):
     language: str = "en"
     """A language code, or "auto": detected per item by a multilingual model ("en" for tiny.en)."""
     cpu_threads: int = Field(0, ge=0)
-    window_sec: float = Field(150.0, gt=0)
+    window_sec: float = Field(300.0, gt=0)
     batch_size: int = Field(4, ge=1)
     """VAD speech chunks decoded together (faster-whisper's batched pipeline); 1: the plain
     call, one chunk after another."""
