@@ -57,8 +57,8 @@ def embed_seconds(planned: Planned, registry: Any, base: dict, in_flight: int) -
 
     async def run() -> float:
         started = time.perf_counter()
-        records = await stages.embed(planned)
-        assert len(records) == len(planned.inputs)
+        vectors = await stages.embed_inputs(planned.inputs)
+        assert len(vectors) == len(planned.inputs)
         await embedder.aclose()
         return time.perf_counter() - started
 

@@ -18,6 +18,7 @@ import ctypes
 import ctypes.util
 import functools
 import os
+from collections.abc import Callable
 
 M_MMAP_THRESHOLD = -3
 THRESHOLD_BYTES = 8 * 1024 * 1024
@@ -37,3 +38,22 @@ def map_large_buffers() -> bool:
     if mallopt is None:
         return False
     return bool(mallopt(M_MMAP_THRESHOLD, THRESHOLD_BYTES))
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")
+    try:
+        return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    except OSError:
+        return None
+
+
+def give_back_free_memory() -> None:
+    """Hand the free parts of every heap back to the system (glibc's `malloc_trim`). Whisper's
+    calls run in threads of their own, each allocating from its own glibc arena, and a freed
+    hole in one arena is of no use to the next window in another: without this, peak RSS rose
+    with the number of windows a file has. Elsewhere than glibc it does nothing."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vtembed.errors import MediaError, Stopped, UsageError
+from vtembed.malloc_tuning import give_back_free_memory
 from vtembed.media import PcmWindow
 from vtembed.models import Transcript, Word
 from vtembed.settings import WhisperSettings
@@ -137,6 +138,7 @@ class Transcriber:
                     out.put(group)
             finally:
                 out.put(None)
+                give_back_free_memory()  # see vtembed.malloc_tuning
 
         jobs = ((w, queue.SimpleQueue()) for w in itertools.chain((first,), windows))
         try:
@@ -270,7 +272,7 @@ def _load(
     from several threads, `workers` of them at once, so sharing one is safe."""
     from faster_whisper import WhisperModel
 
-    return WhisperModel(
+    model = WhisperModel(
         source,
         device=device,
         compute_type=compute_type,
@@ -278,3 +280,22 @@ def _load(
         num_workers=workers,
         local_files_only=True,
     )
+    _encode_one_at_a_time(model)
+    return model
+
+
+def _encode_one_at_a_time(model: WhisperModel) -> None:
+    """Calls side by side take turns at the encoder. Its self-attention holds a 1500 x 1500
+    matrix per head and sequence, about 54 MiB for each chunk of a batch on tiny.en, for a
+    moment: two calls encoding at once made the peak jump by that much again, and the longer
+    a file, the likelier the two met (peak RSS of 120 minutes rose to 1.19 times that of 10).
+    The encoder is a small part of a call's time (beam search dominates), so the turns cost
+    little; decoding still runs side by side."""
+    encode = model.encode
+    turn = threading.Lock()
+
+    def encode_in_turn(features: np.ndarray, *args: object, **kwargs: object) -> object:
+        with turn:
+            return encode(features, *args, **kwargs)
+
+    model.encode = encode_in_turn  # type: ignore[method-assign]

@@ -71,15 +71,16 @@ class OrderedCalls:
 
     def ahead(self, call: Callable[[T], R], inputs: Iterable[T]) -> Iterator[tuple[T, Future[R]]]:
         """Each input with its call's future, in order, once the call is submitted; the next
-        inputs are submitted as the caller asks for the next pair, so at most `workers` calls
-        run ahead of the one the caller holds (whose results it may read as they come).
+        input is submitted as the caller asks for the next pair, so at most `workers` calls
+        (the one the caller holds, whose results it may read as they come, among them) are
+        running or waiting at once.
         Closing the iterator early cancels the calls not yet started; those running finish on
         their own (`call` should watch for a stop of its own)."""
         pending: deque[tuple[T, Future[R]]] = deque()
         try:
             for value in inputs:
                 pending.append((value, self._pool.submit(call, value)))
-                if len(pending) > self.workers:
+                if len(pending) >= self.workers:  # none queued behind them: memory stays flat
                     yield pending.popleft()
             while pending:
                 yield pending.popleft()
