@@ -10,6 +10,7 @@ can prove what a client downloaded, resumed or skipped.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -41,6 +42,17 @@ class Route:
     """Send the body in pieces of this many bytes with this many seconds between them."""
     head_status: int | None = None
     """Answer HEAD with this status and no headers (servers that refuse HEAD)."""
+
+
+class _Server(ThreadingHTTPServer):
+    """A client that hangs up (vtembed downloading two items side by side closes a kept-alive
+    connection when it is done with it) is no error of the server's: socketserver would print
+    a traceback into the run's output. Any other error still is printed."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):
+            return
+        super().handle_error(request, client_address)
 
 
 @dataclass
@@ -76,7 +88,7 @@ class MediaServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
