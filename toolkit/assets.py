@@ -89,7 +89,7 @@ def transcript_key(item: MediaItem, settings: Settings) -> str:
     return stable_id(
         "transcript", item.fingerprint, settings.captions.prefer, w.model, w.compute_type,
         w.beam_size, w.vad, w.language, w.window_sec,
-        *(("batched",) if w.batch_size > 1 and w.vad else ()),  # plain: the key it always had
+        *(("batched",) if w.batched else ()),  # plain: the key it always had
     )  # fmt: skip
 
 

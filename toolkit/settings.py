@@ -116,6 +116,13 @@ class WhisperSettings(BaseModel):
     """Whisper calls at once on the one loaded model (windows or items side by side); 0: one
     per core on a CPU (at most 4), one on a GPU (`vtembed.whisper_workers`)."""
 
+    @property
+    def batched(self) -> bool:
+        """Whether windows go through faster-whisper's batched pipeline: VAD's speech chunks
+        decoded `batch_size` at a time. It needs VAD to find the chunks, so `vad = false` is
+        the plain call too."""
+        return self.batch_size > 1 and self.vad
+
 
 class PipelineSettings(BaseModel):
     model_config = _STRICT

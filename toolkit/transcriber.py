@@ -70,14 +70,6 @@ class Transcriber:
                 "knows (give a code such as en, es, de, or auto)"
             )
 
-    @property
-    def batched(self) -> bool:
-        """Whether windows go through faster-whisper's batched pipeline: VAD's speech chunks
-        (up to 30 s each) decoded `batch_size` at a time, which keeps both cores busy where the
-        plain call, one chunk after another, leaves half of them idle (docs/whisper.md has the
-        figures). It needs VAD to find the chunks, so `vad = false` is the plain call too."""
-        return self.settings.batch_size > 1 and self.settings.vad
-
     def detect_language(self, samples: np.ndarray) -> tuple[str, float]:
         """Whisper's guess at the language spoken in `samples` (16 kHz mono float32; the
         first 30 s of speech decide) and its probability; always ("en", 1.0) on an
@@ -167,7 +159,7 @@ class Transcriber:
         the item's (from `item_language`); None: the fixed one, or, with none fixed, what
         Whisper detects on this window alone."""
         s = self.settings
-        if self.batched:
+        if s.batched:  # both cores busy where the plain call leaves half idle (docs/whisper.md)
             from faster_whisper import BatchedInferencePipeline
 
             # A pipeline a call: it carries the last word's time from one batch to the next.

@@ -52,22 +52,16 @@ def sizing(settings: WhisperSettings, device: str, cores: int | None = None) -> 
 
 
 class OrderedCalls:
-    """A pool of `workers` threads; `map` runs a function over an iterable on it, at most
-    `workers` calls ahead of the caller, and yields the results in the iterable's order.
+    """A pool of `workers` threads; `ahead` runs a function over an iterable on it, at most
+    `workers` calls at once, and hands back the calls in the iterable's order.
 
-    Several `map`s may run at once (two items transcribed side by side): they share the pool,
+    Several `ahead`s may run at once (two items transcribed side by side): they share the pool,
     so no more than `workers` calls ever run."""
 
     def __init__(self, workers: int, name: str = "vtembed-whisper-call") -> None:
         self.workers = max(1, workers)
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix=name)
         self._closed = threading.Event()
-
-    def map(self, call: Callable[[T], R], inputs: Iterable[T]) -> Iterator[R]:
-        """The results of `call` on each input, in order. A call's exception is raised here,
-        when its turn comes."""
-        for _value, future in self.ahead(call, inputs):
-            yield future.result()
 
     def ahead(self, call: Callable[[T], R], inputs: Iterable[T]) -> Iterator[tuple[T, Future[R]]]:
         """Each input with its call's future, in order, once the call is submitted; the next
@@ -107,9 +101,7 @@ def describe_sizing(settings: WhisperSettings, device: str) -> str:
     threads = f"{size.cpu_threads} thread{'s' if size.cpu_threads != 1 else ''}"
     calls = "1 call" if size.workers == 1 else f"{size.workers} calls at once"
     each = f" of {threads}" if size.cpu_threads else ""
-    batches = (
-        f"batches of {settings.batch_size}"
-        if settings.batch_size > 1 and settings.vad
-        else "one speech chunk at a time"
-    )
+    batches = "one speech chunk at a time"
+    if settings.batched:
+        batches = f"batches of {settings.batch_size}"
     return f"{calls}{each}, {batches}"

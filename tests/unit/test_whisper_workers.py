@@ -4,7 +4,7 @@ the order given whatever order they end in."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import pytest
 
@@ -18,6 +18,15 @@ from vtembed.whisper_workers import (
 )
 
 WAIT_SEC = 20.0  # only ever reached when a call that should run beside another does not
+
+
+def _results(
+    calls: OrderedCalls, call: Callable[[int], int], inputs: Iterable[int]
+) -> Iterator[int]:
+    """Each call's result in turn, read as Transcriber reads a window's: when the caller gets
+    to it."""
+    for _value, future in calls.ahead(call, inputs):
+        yield future.result()
 
 
 @pytest.mark.parametrize(
@@ -48,7 +57,7 @@ def test_results_come_in_order_though_calls_end_out_of_order() -> None:
 
     calls = OrderedCalls(2)
     try:
-        assert list(calls.map(call, range(5))) == [0, 10, 20, 30, 40]
+        assert list(_results(calls, call, range(5))) == [0, 10, 20, 30, 40]
     finally:
         calls.close()
 
@@ -70,7 +79,7 @@ def test_no_more_calls_run_than_workers() -> None:
 
     calls = OrderedCalls(2)
     try:
-        assert list(calls.map(call, range(8))) == list(range(8))
+        assert list(_results(calls, call, range(8))) == list(range(8))
     finally:
         calls.close()
     assert most == 2
@@ -87,7 +96,7 @@ def test_inputs_are_taken_only_a_few_ahead_of_the_caller() -> None:
 
     calls = OrderedCalls(2)
     try:
-        results = calls.map(lambda n: n, inputs())
+        results = _results(calls, lambda n: n, inputs())
         assert next(results) == 0
         assert len(taken) <= 2  # the workers' inputs, none waiting behind them
         results.close()
@@ -109,7 +118,7 @@ def test_a_failed_call_raises_at_its_turn_and_later_calls_are_dropped() -> None:
 
     calls = OrderedCalls(1)  # one worker: later calls wait in the queue behind the running one
     try:
-        results = calls.map(call, range(10))
+        results = _results(calls, call, range(10))
         assert next(results) == 0
         with pytest.raises(ValueError, match="window 1 is broken"):
             next(results)

@@ -25,7 +25,7 @@ from vtembed.settings import Settings
 from vtembed.sink import Sink
 from vtembed.store import Store
 from vtembed.summary import RunSummary
-from vtembed.whisper_device import describe_device
+from vtembed.whisper_device import device_for
 from vtembed.whisper_model import describe_model, model_dir
 from vtembed.whisper_workers import describe_sizing
 
@@ -143,9 +143,10 @@ def _report_found(reporter: Reporter, found: Discovery, summary: RunSummary) -> 
 
 def _announce(reporter: Reporter, settings: Settings, embedder: str, app: Vtembed) -> None:
     reporter.info(f"vtembed {__version__}: {embedder}")
-    device = describe_device(settings.whisper)
-    how = describe_sizing(settings.whisper, device.split(",")[0])
-    reporter.info(f"transcription: {describe_model(settings.whisper)} on {device}: {how}")
+    device = device_for(settings.whisper)  # checked at start (`model_dir`): it does not raise
+    how = describe_sizing(settings.whisper, device.device)
+    model = describe_model(settings.whisper)
+    reporter.info(f"transcription: {model} on {device.describe()}: {how}")
     for name, cls in app.registry.embedders.items():
         hint = cls.hint_when_not_chosen(settings) if name != settings.embedder else None
         if hint:
