@@ -24,6 +24,7 @@ from vtembed.models import AudioSegment, MediaInfo
 
 SAMPLE_RATE = 16_000
 _BLOCK_SAMPLES = SAMPLE_RATE  # one second per pipe read
+_BLOCK_BYTES = _BLOCK_SAMPLES * 4
 _FRAME = SAMPLE_RATE // 10  # 100 ms frames when looking for a quiet cut point
 log = logging.getLogger(__name__)
 
@@ -101,23 +102,9 @@ def pcm_windows(
     drain = threading.Thread(target=drain_stderr, args=(process.stderr, errors), daemon=True)
     drain.start()
     target = max(int(window_sec * SAMPLE_RATE), 2 * int(search_sec * SAMPLE_RATE))
-    pending: list[np.ndarray] = []
-    pending_len = 0
-    start = 0
+    windows = _windows_read(process.stdout, target, int(search_sec * SAMPLE_RATE), result)
     try:
-        while block := process.stdout.read(_BLOCK_SAMPLES * 4):
-            usable = len(block) - len(block) % 4
-            pending.append(np.frombuffer(block[:usable], dtype=np.float32))
-            pending_len += usable // 4
-            result.samples += usable // 4
-            if pending_len >= target:
-                buffer = np.concatenate(pending)
-                cut = _quiet_cut(buffer, target, int(search_sec * SAMPLE_RATE))
-                yield PcmWindow(start, buffer[:cut])
-                start += cut
-                pending, pending_len = [buffer[cut:]], len(buffer) - cut
-        if pending_len:
-            yield PcmWindow(start, np.concatenate(pending))
+        yield from windows
     finally:
         process.stdout.close()
         code = process.wait()
@@ -130,6 +117,30 @@ def pcm_windows(
             f"decoding stopped with an error after {result.duration_sec:.1f} s; "
             f"kept what decoded ({detail})"
         )
+
+
+def _windows_read(
+    stream: IO[bytes], target: int, search: int, result: DecodeResult
+) -> Iterator[PcmWindow]:
+    """Read the PCM straight into one array per window: a window's samples exist once while it
+    is read (no list of blocks joined into a second copy), and the next window starts with a
+    copy of the tail past the cut, not a view that would keep the whole previous window alive
+    after Whisper is done with it. On a long file this held two windows fewer at a time."""
+    capacity = target + _BLOCK_SAMPLES  # a window is read until it holds at least `target`
+    buffer, filled, start = np.empty(capacity, dtype=np.float32), 0, 0  # filled: bytes
+    while got := stream.readinto(memoryview(buffer).cast("B")[filled : filled + _BLOCK_BYTES]):
+        filled += got
+        result.samples = start + filled // 4
+        if filled // 4 >= target:
+            cut = _quiet_cut(buffer, target, search)
+            following = np.empty(capacity, dtype=np.float32)
+            tail = buffer[cut : filled // 4]
+            following[: len(tail)] = tail
+            yield PcmWindow(start, buffer[:cut])
+            start += cut
+            buffer, filled = following, len(tail) * 4
+    if filled // 4:
+        yield PcmWindow(start, buffer[: filled // 4])
 
 
 def encode_segment(path: str, audio_stream: int, start_sec: float, end_sec: float) -> bytes:

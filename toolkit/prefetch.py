@@ -1,10 +1,15 @@
-"""Run an iterator a few items ahead in its own thread, with at most `ahead` items waiting.
+"""Run an iterator a few items ahead in its own thread, with at most `ahead` items made ahead.
 
 ffmpeg decodes the next window of audio while Whisper works on this one (`prefetch`), and an
 item's picture side (shots, keyframes, OCR) runs beside its transcription (`Ahead`, which the
 Whisper thread asks between two of its segments for what is ready, without waiting). Either
 way the producer's errors surface in the consumer, in order, and closing stops the producer
 (its iterator is closed in its own thread: ffmpeg exits).
+
+`ahead` counts the item being made as well as those waiting: the producer starts the next item
+only when there is room for it. Otherwise a producer whose items are large (a window of PCM holds
+19 MB per 5 minutes) held one more than asked, finished and blocked on a full queue; on a long
+file that was a steady difference in peak memory from a short one.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ from vtembed.errors import Stopped
 T = TypeVar("T")
 _POLL_SEC = 0.2
 JOIN_SEC = 5.0
+
+
+_DONE = object()
 
 
 class _End:
@@ -39,6 +47,7 @@ class Ahead(Generic[T]):
     ) -> None:
         self._source = source
         self._ready: queue.Queue[T | _End] = queue.Queue(maxsize=max(1, ahead))
+        self._room = threading.Semaphore(max(1, ahead))  # items made or being made, not taken
         self._stop = threading.Event()
         self._run_stop = stop
         self._ended = False
@@ -57,10 +66,17 @@ class Ahead(Generic[T]):
                 continue
         return False
 
+    def _wait_for_room(self) -> bool:
+        while not self._stopping():
+            if self._room.acquire(timeout=_POLL_SEC):
+                return True
+        return False
+
     def _run(self) -> None:
         try:
-            for value in self._source:
-                if not self._put(value):
+            while self._wait_for_room():
+                value = next(self._source, _DONE)
+                if value is _DONE or not self._put(value):  # type: ignore[arg-type]
                     break
         except BaseException as exc:  # handed to the consumer, which raises it
             self._put(_End(exc))
@@ -77,6 +93,7 @@ class Ahead(Generic[T]):
             if value.error is not None:
                 raise value.error
             return None
+        self._room.release()
         return value
 
     def ready(self) -> list[T]:

@@ -23,6 +23,7 @@ from vtembed.media import PcmWindow
 from vtembed.models import Transcript, Word
 from vtembed.settings import WhisperSettings
 from vtembed.whisper_model import fixed_language, resolve
+from vtembed.whisper_steps import chunk_by_chunk_on_cpu, vad_in_steps
 from vtembed.whisper_workers import shared_calls, sizing
 
 if TYPE_CHECKING:
@@ -272,22 +273,6 @@ def _load(
         num_workers=workers,
         local_files_only=True,
     )
-    _encode_one_at_a_time(model)
+    chunk_by_chunk_on_cpu(model, device)
+    vad_in_steps()
     return model
-
-
-def _encode_one_at_a_time(model: WhisperModel) -> None:
-    """Calls side by side take turns at the encoder. Its self-attention holds a 1500 x 1500
-    matrix per head and sequence, about 54 MiB for each chunk of a batch on tiny.en, for a
-    moment: two calls encoding at once made the peak jump by that much again, and the longer
-    a file, the likelier the two met (peak RSS of 120 minutes rose to 1.19 times that of 10).
-    The encoder is a small part of a call's time (beam search dominates), so the turns cost
-    little; decoding still runs side by side."""
-    encode = model.encode
-    turn = threading.Lock()
-
-    def encode_in_turn(features: np.ndarray, *args: object, **kwargs: object) -> object:
-        with turn:
-            return encode(features, *args, **kwargs)
-
-    model.encode = encode_in_turn  # type: ignore[method-assign]

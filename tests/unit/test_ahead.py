@@ -1,7 +1,7 @@
-"""`vtembed.prefetch.Ahead`: the thread an item's picture side runs in beside Whisper. It holds at
-most `ahead` produced items (plus the one it is handing over), hands what is ready without
-waiting, raises the producer's error in the consumer, and ends when closed or when the run's
-stop is set, closing its source in its own thread."""
+"""`vtembed.prefetch.Ahead`: the thread an item's picture side runs in beside Whisper. It makes
+at most `ahead` items in front of the consumer (the one it is making counts), hands what is
+ready without waiting, raises the producer's error in the consumer, and ends when closed or
+when the run's stop is set, closing its source in its own thread."""
 
 from __future__ import annotations
 
@@ -47,12 +47,13 @@ def test_it_never_runs_more_than_ahead_items_in_front() -> None:
     source = Counting()
     running = Ahead(iter(source), 3, "test-ahead")
     try:
-        _until(lambda: source.made >= 4, "the producer did not fill its queue")
+        _until(lambda: source.made >= 3, "the producer did not fill its queue")
         time.sleep(0.5)  # room to run away, if it could
-        assert source.made == 4  # three waiting, one in hand
+        assert source.made == 3  # three waiting, none started before there is room
         assert running.ready() == [1, 2, 3]
-        _until(lambda: source.made >= 7, "taking made room")
-        assert source.made == 7
+        _until(lambda: source.made >= 6, "taking made room")
+        time.sleep(0.5)
+        assert source.made == 6
     finally:
         running.close()
     assert source.closed.is_set() and not running.alive
@@ -98,7 +99,7 @@ def test_the_runs_stop_ends_the_thread_and_closes_the_source() -> None:
     source = Counting()
     stop = threading.Event()
     running = Ahead(iter(source), 1, "test-ahead", stop)
-    _until(lambda: source.made >= 2, "the producer did not start")
+    _until(lambda: source.made >= 1, "the producer did not start")  # then it waits for room
     stop.set()  # Ctrl-C: nobody takes anything any more
     _until(lambda: not running.alive, "the producer thread did not end")
     assert source.closed.is_set()
