@@ -128,7 +128,7 @@ class PipelineSettings(BaseModel):
     model_config = _STRICT
 
     overlap: bool = True
-    windows_ahead: int = Field(1, ge=0)
+    windows_ahead: int = Field(0, ge=0)
     frames_ahead: int = Field(4, ge=1)
     """Keyframes (read and OCR'd beside Whisper) that may wait for the item's next part."""
     parts_waiting: int = Field(8, ge=1)
