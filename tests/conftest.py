@@ -29,12 +29,7 @@ SERVER_FIXTURES = frozenset({"server", "empty_server", "cluster"})
 # (a Ray cluster starting beside them then timed out). Tests of the calls side by side set their
 # own `whisper.workers`.
 XDIST_ENV = (
-    {
-        "VTEMBED_WHISPER__CPU_THREADS": "1",
-        "VTEMBED_WHISPER__WORKERS": "1",
-        # Items still go side by side (their Whisper calls take turns): a user's default.
-        "VTEMBED_PIPELINE__ITEMS_AT_ONCE": "2",
-    }
+    {"VTEMBED_WHISPER__CPU_THREADS": "1", "VTEMBED_WHISPER__WORKERS": "1"}
     if os.environ.get("PYTEST_XDIST_WORKER")
     else {}
 )
