@@ -29,22 +29,18 @@ def map_large_buffers() -> bool:
     """Whether the threshold was set (once per process)."""
     if "MALLOC_MMAP_THRESHOLD_" in os.environ:
         return False
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-        mallopt = getattr(libc, "mallopt", None)
-    except OSError:
-        return False
+    mallopt = _libc_function("mallopt")
     if mallopt is None:
         return False
     return bool(mallopt(M_MMAP_THRESHOLD, THRESHOLD_BYTES))
 
 
 @functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    name = ctypes.util.find_library("c")
+def _libc_function(name: str) -> Callable[..., int] | None:
+    """glibc's function `name`, or None where the C library is not glibc (or cannot be found)."""
+    library = ctypes.util.find_library("c")
     try:
-        return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+        return getattr(ctypes.CDLL(library), name, None) if library else None
     except OSError:
         return None
 
@@ -54,6 +50,6 @@ def give_back_free_memory() -> None:
     calls run in threads of their own, each allocating from its own glibc arena, and a freed
     hole in one arena is of no use to the next window in another: without this, peak RSS rose
     with the number of windows a file has. Elsewhere than glibc it does nothing."""
-    trim = _malloc_trim()
+    trim = _libc_function("malloc_trim")
     if trim is not None:
         trim(0)

@@ -26,9 +26,6 @@ _POLL_SEC = 0.2
 JOIN_SEC = 5.0
 
 
-_DONE = object()
-
-
 class _End:
     def __init__(self, error: BaseException | None = None) -> None:
         self.error = error
@@ -75,8 +72,11 @@ class Ahead(Generic[T]):
     def _run(self) -> None:
         try:
             while self._wait_for_room():
-                value = next(self._source, _DONE)
-                if value is _DONE or not self._put(value):  # type: ignore[arg-type]
+                try:
+                    value = next(self._source)
+                except StopIteration:
+                    break
+                if not self._put(value):
                     break
         except BaseException as exc:  # handed to the consumer, which raises it
             self._put(_End(exc))
