@@ -48,6 +48,7 @@ bench: setup-test test-deps
 	$(BIN)/python benchmarks/memory_long_file.py
 	$(BIN)/python benchmarks/archive_items.py
 	$(BIN)/python benchmarks/remote_concurrency.py
+	$(BIN)/python benchmarks/ray_split.py
 	$(BIN)/python benchmarks/readme_table.py
 
 # The long rows (about 15 minutes more): sinks at 100 000 records, search latency, reembed vs

@@ -24,7 +24,6 @@ import random
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,13 +31,11 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.inputs import CACHE, speech_input  # noqa: E402
 from benchmarks.measure import (  # noqa: E402
-    Measured,
     alternate,
     bench_env,
-    ingest_argv,
+    fresh_ingest,
     load_average,
     result_name,
-    run_measured,
     warm_up,
 )
 from benchmarks.results_file import write_result  # noqa: E402
@@ -99,14 +96,11 @@ def main() -> None:
         warm_up(work)
         load = load_average()
 
-        def ingest(name: str, extra: dict[str, str]) -> Callable[[int], Measured]:
-            def run(n: int) -> Measured:  # a fresh sink each round: nothing is done yet
-                out = work / f"{name}-{n}.jsonl"
-                return run_measured(ingest_argv(folder, out), bench_env(**extra))
-
-            return run
-
-        plain, now = alternate(args.repeat, ingest("plain", PLAIN), ingest("now", {}))
+        plain, now = alternate(
+            args.repeat,
+            fresh_ingest(folder, work, "plain", bench_env(**PLAIN)),
+            fresh_ingest(folder, work, "now", bench_env()),
+        )
         records = {
             name: len((work / f"{name}-0.jsonl").read_text().splitlines())
             for name in ("plain", "now")

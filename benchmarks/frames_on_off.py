@@ -28,7 +28,7 @@ from benchmarks.measure import (  # noqa: E402
     Measured,
     alternate,
     bench_env,
-    ingest_argv,
+    fresh_ingest,
     load_average,
     result_name,
     run_measured,
@@ -56,12 +56,8 @@ def main() -> None:
         load = load_average()
 
         def ingest(frames: bool) -> Callable[[int], Measured]:
-            def run(n: int) -> Measured:  # a fresh sink each round: nothing is done yet
-                out = work / f"{'on' if frames else 'off'}-{n}.jsonl"
-                env = bench_env(VTEMBED_FRAMES__ENABLED=str(frames).lower())
-                return run_measured(ingest_argv(media.path, out), env)
-
-            return run
+            env = bench_env(VTEMBED_FRAMES__ENABLED=str(frames).lower())
+            return fresh_ingest(media.path, work, "on" if frames else "off", env)
 
         def plain(_n: int) -> Measured:  # the user's one-liner on the same file's sound
             argv = [sys.executable, str(ROOT / "benchmarks" / "ingest_vs_whisper.py")]

@@ -73,6 +73,18 @@ def ingest_argv(media: Path, out: Path, *flags: str) -> list[str]:
     return [*argv, "--progress", "none", *flags]
 
 
+def fresh_ingest(
+    media: Path, work: Path, name: str, env: dict[str, str], *flags: str
+) -> Callable[[int], Measured]:
+    """`vtembed ingest MEDIA` for `alternate`: round n writes WORK/NAME-n.jsonl, a fresh sink each
+    round, so nothing is done yet."""
+
+    def run(n: int) -> Measured:
+        return run_measured(ingest_argv(media, work / f"{name}-{n}.jsonl", *flags), env)
+
+    return run
+
+
 def warm_up(workdir: Path) -> None:
     """One untimed ingest: converts the embedding model into the cache and pages the models in."""
     run_measured(ingest_argv(speech_input(0.5).path, workdir / "warm-up.jsonl"), bench_env())

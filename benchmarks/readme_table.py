@@ -79,6 +79,19 @@ def _archive(r: Result) -> list[str]:
     ]
 
 
+def _ray_split(r: Result) -> list[str]:
+    ratio = r["ratio_split_to_whole"]
+    return [
+        f"`--executor ray` on one {r['input_seconds'] / 60:g}-min file ({r['windows']} Whisper "
+        "windows, frames off, a local Ray started by each run): its windows heard by every actor "
+        "(`ray.split_files`, the default) vs the file by one actor",
+        _versus(f"{r['split_sec']:.1f} s", f"{r['whole_sec']:.1f} s", ratio)
+        + f"; WER {100 * r['split_wer']:.1f}% vs {100 * r['whole_wer']:.1f}%; "
+        f"{r['records_the_same']} of {r['whole_records']} records the same",
+        "",
+    ]
+
+
 def _memory(r: Result) -> list[str]:
     ratio = r["ratio_long_to_short"]
     long, short = r["long_peak_rss_mib"], r["short_peak_rss_mib"]
@@ -151,6 +164,7 @@ ROWS: tuple[tuple[str, Callable[[Result], list[str]]], ...] = (
     ("ingest_vs_whisper", _floor),
     ("memory_long_file", _memory),
     ("archive_items", _archive),
+    ("ray_split", _ray_split),
     ("remote_overlap", _overlap),
     ("frames_on_off", _frames),
     ("frames_on_off", _frames_plain),

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import ffmpeg
 import numpy as np
@@ -81,12 +81,53 @@ class DecodeResult:
 
 
 def pcm_windows(
-    info: MediaInfo, window_sec: float, result: DecodeResult, search_sec: float = 10.0
+    info: MediaInfo,
+    window_sec: float,
+    result: DecodeResult,
+    search_sec: float = 10.0,
+    start_sample: int = 0,
+    end_sample: int | None = None,
 ) -> Iterator[PcmWindow]:
     """Decode the chosen stream and yield windows of about `window_sec`, each cut at the quietest
-    100 ms within the last `search_sec`, so a word is rarely split between two windows."""
-    process = (
-        ffmpeg.input(info.path)
+    100 ms within the last `search_sec`, so a word is rarely split between two windows.
+
+    `start_sample`/`end_sample`: only that stretch (one window of an earlier pass, transcribed
+    elsewhere), its times still counted from the start of the media. ffmpeg's seek lands on the
+    sample in WAV, AAC, MP3 and Opus as measured here (MKV of MP3: 256 samples, 16 ms, off)."""
+    process = _pcm(info, start_sample, end_sample).run_async(pipe_stdout=True, pipe_stderr=True)
+    errors: deque[str] = deque(maxlen=5)
+    drain = threading.Thread(target=drain_stderr, args=(process.stderr, errors), daemon=True)
+    drain.start()
+    target = max(int(window_sec * SAMPLE_RATE), 2 * int(search_sec * SAMPLE_RATE))
+    windows = _windows_read(
+        process.stdout, target, int(search_sec * SAMPLE_RATE), result, start_sample
+    )
+    try:
+        yield from windows
+    finally:
+        process.stdout.close()
+        code = process.wait()
+        drain.join(timeout=5)
+    if code != 0 or errors:
+        detail = errors[-1] if errors else f"ffmpeg exit code {code}"
+        if result.samples == 0:  # none at all (a later stretch counts from its start: a warning)
+            raise MediaError(f"cannot be decoded ({detail})")
+        result.warning = (
+            f"decoding stopped with an error after {result.duration_sec:.1f} s; "
+            f"kept what decoded ({detail})"
+        )
+
+
+def _pcm(info: MediaInfo, start: int, end: int | None) -> Any:
+    """The ffmpeg command that writes the chosen stream, from sample `start` to `end` (None:
+    the end), to stdout as 16 kHz mono float32 (a sample is 62.5 µs: seconds to 6 places)."""
+    seek: dict[str, str] = {}
+    if start > 0:
+        seek["ss"] = f"{start / SAMPLE_RATE:.6f}"
+    if end is not None:
+        seek["t"] = f"{(end - start) / SAMPLE_RATE:.6f}"
+    return (
+        ffmpeg.input(info.path, **seek)
         .output(
             "pipe:",
             format="f32le",
@@ -96,38 +137,19 @@ def pcm_windows(
             map=f"0:a:{info.audio_stream}",
         )
         .global_args("-nostdin", "-loglevel", "error")
-        .run_async(pipe_stdout=True, pipe_stderr=True)
     )
-    errors: deque[str] = deque(maxlen=5)
-    drain = threading.Thread(target=drain_stderr, args=(process.stderr, errors), daemon=True)
-    drain.start()
-    target = max(int(window_sec * SAMPLE_RATE), 2 * int(search_sec * SAMPLE_RATE))
-    windows = _windows_read(process.stdout, target, int(search_sec * SAMPLE_RATE), result)
-    try:
-        yield from windows
-    finally:
-        process.stdout.close()
-        code = process.wait()
-        drain.join(timeout=5)
-    if code != 0 or errors:
-        detail = errors[-1] if errors else f"ffmpeg exit code {code}"
-        if result.samples == 0:
-            raise MediaError(f"cannot be decoded ({detail})")
-        result.warning = (
-            f"decoding stopped with an error after {result.duration_sec:.1f} s; "
-            f"kept what decoded ({detail})"
-        )
 
 
 def _windows_read(
-    stream: IO[bytes], target: int, search: int, result: DecodeResult
+    stream: IO[bytes], target: int, search: int, result: DecodeResult, start: int = 0
 ) -> Iterator[PcmWindow]:
     """Read the PCM straight into one array per window: a window's samples exist once while it
     is read (no list of blocks joined into a second copy), and the next window starts with a
     copy of the tail past the cut, not a view that would keep the whole previous window alive
     after Whisper is done with it. On a long file this held two windows fewer at a time."""
     capacity = target + _BLOCK_SAMPLES  # a window is read until it holds at least `target`
-    buffer, filled, start = np.empty(capacity, dtype=np.float32), 0, 0  # filled: bytes
+    buffer, filled = np.empty(capacity, dtype=np.float32), 0  # filled: bytes
+    result.samples = start
     while got := stream.readinto(memoryview(buffer).cast("B")[filled : filled + _BLOCK_BYTES]):
         filled += got
         result.samples = start + filled // 4

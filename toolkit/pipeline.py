@@ -31,6 +31,7 @@ from vtembed.captions import Cue
 from vtembed.embedder import Embeddable, Embedder
 from vtembed.errors import Stopped
 from vtembed.frame_inputs import keyframe_inputs, takes_pictures
+from vtembed.item_windows import ItemWindow
 from vtembed.media import DecodeResult, pcm_windows, probe
 from vtembed.models import ImageFrame, MediaInfo, MediaItem, Transcript, VideoClip, Word
 from vtembed.planning import ItemPlanner
@@ -125,7 +126,7 @@ class Stages:
         set, Whisper is left between two of its segments by raising `Stopped`, and the picture
         thread ends at its next keyframe. A transcript that is ready (kept or captions) is
         planned at once instead."""
-        info, ready = self._start(item)
+        info, ready = self.begin(item)
         decoded = DecodeResult()
         pictures = self._pictures_beside(item, info, stop)
         try:
@@ -221,15 +222,47 @@ class Stages:
 
     def transcribe(self, item: MediaItem) -> Transcribed:
         """The item's transcript (kept, captions, else Whisper's); `from_transcript` keeps it."""
-        info, ready = self._start(item)
-        if ready is not None:
-            return ready
+        info, ready = self.begin(item)
+        return ready if ready is not None else self.hear(item, info)
+
+    def hear(
+        self, item: MediaItem, info: MediaInfo, window: ItemWindow | None = None
+    ) -> Transcribed:
+        """Whisper's transcript of the opened item, or of one of its windows (`item_windows`,
+        in the item's language): then only that window's words, and `duration_sec` is the
+        second its decoding reached."""
         decoded = DecodeResult()
-        windows = pcm_windows(info, self.settings.whisper.window_sec, decoded)
-        transcript = self._whisper().transcribe(windows, self._progress(item))
+        span = (window.start_sample, window.end_sample) if window else (0, None)
+        windows = pcm_windows(
+            info, self.settings.whisper.window_sec, decoded,
+            start_sample=span[0], end_sample=span[1],
+        )  # fmt: skip
+        language = window.language if window else None
+        transcript = self._whisper().transcribe(windows, self._progress(item), language)
         if decoded.warning:
             self.reporter.warn(item.label, decoded.warning)
         return Transcribed(item, info, decoded.duration_sec, transcript)
+
+    def item_windows(self, item: MediaItem, info: MediaInfo) -> list[ItemWindow]:
+        """The opened item's Whisper windows, cut as `hear` cuts them, found in one decoding
+        pass without Whisper, each with the item's language (fixed, else detected on the first
+        window as `Transcriber.windows_groups` does); [] when it has only one."""
+        decoded = DecodeResult()
+        bounds: list[tuple[int, int]] = []
+        first = None
+        for window in pcm_windows(info, self.settings.whisper.window_sec, decoded):
+            bounds.append((window.start_sample, window.end_sample))
+            first = window.samples if first is None else first
+        if decoded.warning:
+            self.reporter.warn(item.label, decoded.warning)
+        if first is None or len(bounds) < 2:
+            return []
+        language = self._whisper().item_language(first)[0]
+        count = len(bounds)
+        return [
+            ItemWindow(item, i, count, start, end, language)
+            for i, (start, end) in enumerate(bounds)
+        ]
 
     def plan(self, done: Transcribed) -> Planned:
         captions = done.source != "whisper"
@@ -248,14 +281,14 @@ class Stages:
             planned.item, planned.inputs, info.duration_sec, planned.source, planned.language,
         )  # fmt: skip
 
-    def _start(self, item: MediaItem) -> tuple[MediaInfo, Transcribed | None]:
+    def begin(self, item: MediaItem) -> tuple[MediaInfo, Transcribed | None]:
         """The opened item, and its transcript if one is ready without Whisper: kept from an
         earlier run, else the item's captions."""
         kept = self.reuse.transcript(item) if self.reuse is not None else None
         if kept is not None and not self._needs_media(item):
             self.reporter.item_start(item.label, kept.info.duration_sec)
             return kept.info, _transcribed(kept)  # nothing read from the file: it may be gone
-        info = self._open(item)
+        info = self.open(item)
         if kept is not None:
             return info, _transcribed(kept)
         found = captions_transcript(
@@ -295,7 +328,8 @@ class Stages:
             self.transcriber = self.transcriber()
         return self.transcriber
 
-    def _open(self, item: MediaItem) -> MediaInfo:
+    def open(self, item: MediaItem) -> MediaInfo:
+        """The item's file, probed (a URL is downloaded first, by its source)."""
         path = self.sources[item.source].open(item)
         info = probe(str(path))
         self.reporter.item_start(item.label, info.duration_sec)

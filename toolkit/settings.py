@@ -145,6 +145,9 @@ class RaySettings(BaseModel):
     workers: int = Field(0, ge=0)
     gpus_per_worker: float = Field(0.0, ge=0)
     """GPUs (or a fraction of one) each Whisper actor asks Ray for: its `num_gpus`."""
+    split_files: bool = True
+    """A file longer than one Whisper window (`whisper.window_sec`) is transcribed window by
+    window on several actors at once (`vtembed.item_windows`); false: each file by one actor."""
 
 
 class ServeSettings(BaseModel):

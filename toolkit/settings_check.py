@@ -317,5 +317,5 @@ def describe(exc: ValidationError, sources: list[Walk]) -> str:
         loc = tuple(str(p) for p in err["loc"])
         where = origin(loc, sources)
         name = ".".join(loc) + (f" ({where})" if where else "")
-        parts.append(f"{name}: {err['msg']}")
+        parts.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")  # pydantic's prefix
     return "; ".join(parts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import jiwer
@@ -42,6 +43,42 @@ def test_windows_are_bounded_contiguous_and_lossless(long_wav: Path) -> None:
     whole = list(pcm_windows(info, window_sec=3600.0, result=DecodeResult()))
     assert len(whole) == 1
     assert np.array_equal(np.concatenate([w.samples for w in windows]), whole[0].samples)
+
+
+@pytest.mark.parametrize("container", ["wav", "m4a", "mp3"])
+def test_a_window_decoded_alone_is_the_window_of_the_whole_pass(
+    long_wav: Path, tmp_path: Path, container: str
+) -> None:
+    """What lets a long file's windows go to different processes (`vtembed.item_windows`):
+    ffmpeg's seek lands on the window's first sample, so a window decoded alone starts where
+    the pass cut it and holds its samples (exactly in WAV and MP3; AAC decodes a little
+    differently after a seek, but the samples line up)."""
+    path = long_wav
+    if container != "wav":
+        path = tmp_path / f"talk.{container}"
+        subprocess.run(
+            ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(long_wav), str(path)],
+            check=True,
+        )
+    info = probe(str(path))
+    windows = list(pcm_windows(info, window_sec=30.0, result=DecodeResult(), search_sec=5.0))
+    assert len(windows) >= 6
+    for window in windows[1:]:
+        result = DecodeResult()
+        [alone] = pcm_windows(
+            info, 30.0, result, search_sec=5.0,
+            start_sample=window.start_sample, end_sample=window.end_sample,
+        )  # fmt: skip
+        assert alone.start_sample == window.start_sample
+        assert len(alone.samples) == len(window.samples)
+        assert result.samples == window.end_sample
+        if container == "wav":
+            assert np.array_equal(alone.samples, window.samples)
+        else:  # measured: 0.1 % of the signal apart; one sample's shift leaves far more
+            apart = np.abs(alone.samples - window.samples).mean()
+            assert apart < 0.01 * np.abs(window.samples).mean()
+            shifted = np.abs(alone.samples[1:] - window.samples[:-1]).mean()
+            assert shifted > 10 * apart
 
 
 def test_window_edges_neither_lose_nor_double_words(long_wav: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +19,10 @@ import ray
 
 from tests import media_factory as mf
 from tests.conftest import records
-from vtembed.executors.ray_dispatch import WorkerDied, dispatch
+from vtembed.executors.ray_dispatch import Dispatch, WorkerDied
 from vtembed.executors.ray_worker import TranscribeWorker, WorkerSetup
+from vtembed.item_windows import ItemWindow
+from vtembed.media import SAMPLE_RATE, DecodeResult, pcm_windows, probe
 from vtembed.models import MediaItem
 from vtembed.plugin_manager import build_manager
 from vtembed.registry import build_registry
@@ -68,6 +71,10 @@ def _key(recs: list[dict]) -> set[tuple]:
 
 def _errors(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("error: ")]
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split())
 
 
 def _warnings(stderr: str) -> list[str]:
@@ -178,7 +185,7 @@ def test_a_dead_worker_takes_only_its_own_item_down(cluster: str) -> None:
     # Two actors, two calls queued on each: "crash" kills the first actor with "queued" waiting
     # behind it; "queued" must go to a new actor and succeed.
     items = ["crash", "queued", "slow", "b", "c"]
-    results = dict(dispatch(start, 2, items, while_waiting=lambda a: polls.append(len(a)),
+    results = dict(Dispatch(start, 2, items, while_waiting=lambda a: polls.append(len(a)),
                             wait_sec=0.2))  # fmt: skip
     assert sorted(results) == sorted(items)
     crash = results.pop("crash")
@@ -197,7 +204,7 @@ def test_a_worker_that_cannot_start_is_told_apart(cluster: str) -> None:
             return item
 
     broken = ray.remote(num_cpus=0.5)(Unloadable)
-    [(item, died)] = list(dispatch(broken.remote, 1, ["x"]))
+    [(item, died)] = list(Dispatch(broken.remote, 1, ["x"]))
     assert item == "x" and isinstance(died, WorkerDied) and died.at_start
     assert died.reason == "ModuleNotFoundError: No module named 'vtembed'"
 
@@ -231,3 +238,98 @@ def test_worker_setup_keeps_keys_on_the_driver_and_rebuilds_the_run(folder: Path
     broken = TranscribeWorker(WorkerSetup.of(bad, sources, (), cpu_threads=1))
     outcome = broken.transcribe(item)
     assert outcome.worker_broken and "no-such-model" in outcome.error
+
+
+@pytest.fixture(scope="module")
+def long_talk(tmp_path_factory: pytest.TempPathFactory, tools: None) -> Path:
+    """A 90-s talk: with 20-s Whisper windows (`LONG`), an item of several windows."""
+    return mf.long_speech_wav(tmp_path_factory.mktemp("ray-long") / "talk" / "a long talk.wav", 1.5)
+
+
+LONG = {"whisper": {"window_sec": 20.0, "cpu_threads": 1}}
+
+
+def _worker(folder: Path, split: bool) -> TranscribeWorker:
+    settings = load_settings({**LONG, "ray": {"split_files": split}})
+    sources = {"local": build_registry(build_manager()).sources["local"](settings)}
+    return TranscribeWorker(WorkerSetup.of(settings, sources, (), cpu_threads=1))
+
+
+def test_a_long_item_is_split_into_the_windows_one_process_cuts_and_heard_alike(
+    long_talk: Path,
+) -> None:
+    item = MediaItem(id="t", uri=long_talk.as_uri(), title="a long talk", source="local")
+    whole = _worker(long_talk.parent, split=False).transcribe(item)  # the setting that restores
+    assert whole.transcribed is not None and not whole.windows  # one actor a file
+
+    worker = _worker(long_talk.parent, split=True)
+    split = worker.transcribe(item)
+    assert split.transcribed is None and not split.error
+    cut = [(w.start_sample, w.end_sample) for w in split.windows]
+    one_pass = pcm_windows(probe(str(long_talk)), 20.0, DecodeResult())
+    assert cut == [(w.start_sample, w.end_sample) for w in one_pass]
+    assert len(cut) >= 4 and {w.language for w in split.windows} == {"en"}
+
+    heard = [worker.transcribe(window) for window in reversed(split.windows)][::-1]
+    for window, outcome in zip(split.windows, heard, strict=True):
+        assert outcome.transcribed is not None, outcome.error
+        words = outcome.transcribed.transcript.words
+        assert words, window.describe()
+        # In the media's time (not the window's), give or take Whisper's word alignment.
+        assert window.start_sec - 0.5 <= words[0].start_sec
+        assert words[-1].end_sec <= window.end_sample / SAMPLE_RATE + 0.5
+    joined = [w for outcome in heard for w in outcome.transcribed.transcript.words]  # type: ignore[union-attr]
+    alone = whole.transcribed.transcript.words
+    assert [_normal(w.text) for w in joined] == [_normal(w.text) for w in alone]
+    for a, b in zip(joined, alone, strict=True):
+        assert a.start_sec == pytest.approx(b.start_sec, abs=0.2)
+        assert a.end_sec == pytest.approx(b.end_sec, abs=0.2)
+
+
+def test_a_window_that_fails_says_which(long_talk: Path, tmp_path: Path) -> None:
+    broken = mf.not_media(tmp_path / "gone.wav")  # the file changed after it was split
+    item = MediaItem(id="g", uri=broken.as_uri(), title="gone", source="local")
+    window = ItemWindow(item, 1, 3, 20 * SAMPLE_RATE, 40 * SAMPLE_RATE, "en")
+    outcome = _worker(long_talk.parent, split=True).transcribe(window)
+    assert outcome.transcribed is None and not outcome.worker_broken
+    assert outcome.error.startswith("not readable as media")
+    assert outcome.error.endswith("(in its window 2 of 3 (20.0-40.0 s))")
+
+
+def test_jobs_put_first_go_to_every_actor_ahead_of_the_rest(cluster: str) -> None:
+    class Splitter:  # defined here so that Ray ships it by value: workers cannot import tests
+        def transcribe(self, job: str) -> int:
+            time.sleep(0.3)
+            return os.getpid()
+
+    actor = ray.remote(num_cpus=0.5)(Splitter)
+    work: Dispatch[str] = Dispatch(actor.remote, 2, ["long", "next"], eager=True)
+    ran: dict[str, int] = {}
+    for job, pid in work:
+        ran[job] = pid
+        if job == "long":
+            work.put_first(["w1", "w2", "w3", "w4", "w5"])
+            work.drop(lambda j: j == "w5")  # say another window of its item failed
+    assert sorted(ran) == ["long", "next", "w1", "w2", "w3", "w4"]
+    assert len({ran[w] for w in ("w1", "w2", "w3", "w4")}) == 2  # both actors hear windows
+
+
+def test_ray_splits_a_long_file_and_gives_the_records_local_gives(  # type: ignore[no-untyped-def]
+    long_talk: Path, cluster: str, tmp_path: Path, vtembed
+) -> None:
+    env = {**ENV, "VTEMBED_WHISPER__WINDOW_SEC": "20"}
+    local_out, ray_out = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
+    folder = str(long_talk.parent)
+    local = vtembed("ingest", folder, "--sink", f"jsonl:{local_out}", env=env)
+    on_ray = vtembed(
+        "ingest", folder, "--sink", f"jsonl:{ray_out}",
+        "--executor", "ray", "--ray-address", cluster, env=env,
+    )  # fmt: skip
+    for run in (local, on_ray):
+        assert run.code == 0, run.text
+        assert run.summary["items"] == {"ok": 1, "failed": 0, "skipped": 0, "done_before": 0}
+    windows = len(list(pcm_windows(probe(str(long_talk)), 20.0, DecodeResult())))
+    assert f"{long_talk}: {windows} Whisper windows, heard side by side" in on_ray.err
+    ray_records = records(ray_out)
+    assert max(r["end_sec"] for r in ray_records) > 80  # past several window edges
+    assert _key(ray_records) == _key(records(local_out))

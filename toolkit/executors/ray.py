@@ -28,8 +28,18 @@ from ray.exceptions import RayError
 from vtembed.errors import UsageError
 from vtembed.executors import running
 from vtembed.executors.item_job import ItemJobs, guarded
-from vtembed.executors.ray_dispatch import WorkerDied, dispatch, first_line
-from vtembed.executors.ray_worker import PROGRESS_GROUP, Outcome, TranscribeWorker, WorkerSetup
+from vtembed.executors.ray_dispatch import Dispatch, WorkerDied, first_line
+from vtembed.executors.ray_windows import WindowsHeard
+from vtembed.executors.ray_worker import (
+    PROGRESS_GROUP,
+    Job,
+    Outcome,
+    Progress,
+    TranscribeWorker,
+    WorkerSetup,
+)
+from vtembed.item_windows import ItemWindow
+from vtembed.media import SAMPLE_RATE
 from vtembed.models import MediaItem
 from vtembed.pipeline import ItemFailed, Stages
 from vtembed.settings import Settings
@@ -66,27 +76,57 @@ class RayExecutor:
             with running(stages, summary, len(items), started) as runner:
                 for item in kept:
                     runner.run(driver.jobs.one(guarded(item, stages.at_once(item))))
-                results = dispatch(
-                    lambda: actor.remote(setup), workers, rest, while_waiting=driver.ask
-                )
-                for item, result in results:
-                    outcome = result if isinstance(result, Outcome) else _died(item, result)
-                    runner.run(driver.finish(outcome))
+                work: Dispatch[Job] = Dispatch(
+                    lambda: actor.remote(setup), workers, rest, while_waiting=driver.ask,
+                    eager=self.settings.ray.split_files,
+                )  # fmt: skip
+                for job, result in work:
+                    outcome = driver.settled(job, result)
+                    if outcome is not None and outcome.windows:
+                        work.put_first(outcome.windows)  # a long item: heard by several
+                    elif outcome is not None:
+                        runner.run(driver.finish(outcome))
+                        work.drop(lambda j: isinstance(j, ItemWindow) and not driver.wanted(j))
 
 
 class _Driver:
-    """The driver's part of each item: progress from the actors, then plan, embed, write and
-    account through `ItemJobs`, one item at a time, as without overlap in this process."""
+    """The driver's part of each item: progress from the actors, a long item's windows
+    joined, then plan, embed, write and account through `ItemJobs`, one item at a time, as
+    without overlap in this process."""
 
     def __init__(self, stages: Stages, jobs: ItemJobs) -> None:
         self.stages = stages
         self.jobs = jobs
         self.started: set[str] = set()
         self.ended: set[str] = set()
+        self.windows = WindowsHeard()
+        self.heard: dict[str, dict[float, float]] = {}  # label -> window start -> seconds heard
+
+    def settled(self, job: Job, result: Outcome | WorkerDied) -> Outcome | None:
+        """What the job's result means for its item: its outcome (a transcript, a failure, or
+        the windows it was split into), or None while the item's other windows are out."""
+        item = job.item if isinstance(job, ItemWindow) else job
+        outcome = result if isinstance(result, Outcome) else _died(item, result)
+        if not isinstance(job, ItemWindow):
+            if outcome.windows:
+                self.windows.expect(outcome)
+                self._begin(item.label, outcome.windows[-1].end_sample / SAMPLE_RATE)
+                self.stages.reporter.info(
+                    f"    {item.label}: {len(outcome.windows)} Whisper windows, heard side by side"
+                )
+            return outcome
+        done = outcome.transcribed
+        if done is not None:  # the whole window counts as heard now
+            reached = done.duration_sec - job.start_sec
+            self._heard(Progress(item.label, done.info.duration_sec, job.start_sec, reached))
+        return self.windows.settle(job, outcome)
+
+    def wanted(self, window: ItemWindow) -> bool:
+        return self.windows.wanted(window)
 
     def ask(self, actors: list[Any]) -> None:
-        """Where each actor's item has got to (actors answer from a group of their own while
-        Whisper runs); an actor slow to answer is skipped this time."""
+        """Where each actor's item (or window) has got to (actors answer from a group of their
+        own while Whisper runs); an actor slow to answer is skipped this time."""
         calls = [actor.progress.remote() for actor in actors]
         ready, _ = ray.wait(calls, num_returns=len(calls), timeout=ASK_TIMEOUT_SEC)
         for call in ready:
@@ -94,10 +134,18 @@ class _Driver:
                 now = ray.get(call)
             except RayError:
                 continue
-            if now is not None and now[0] not in self.ended:
-                self._begin(now[0], now[1])
-                if now[2]:
-                    self.stages.reporter.item_progress(now[0], now[2])
+            if now is not None:
+                self._heard(now)
+
+    def _heard(self, now: Progress) -> None:
+        """An item's progress is the sum over its windows, which run side by side."""
+        if now.label in self.ended:
+            return
+        self._begin(now.label, now.duration_sec)
+        windows = self.heard.setdefault(now.label, {})
+        windows[now.since_sec] = max(windows.get(now.since_sec, 0.0), now.heard_sec)
+        if now.heard_sec:
+            self.stages.reporter.item_progress(now.label, sum(windows.values()))
 
     def _begin(self, label: str, duration_sec: float) -> None:
         if label not in self.started:
@@ -115,6 +163,7 @@ class _Driver:
         for warning in outcome.warnings:
             self.stages.reporter.warn(item.label, warning)
         self.ended.add(item.label)
+        self.heard.pop(item.label, None)
         if done is None:
             await self.jobs.one([ItemFailed(item, outcome.error)])
         else:

@@ -13,15 +13,16 @@ item failed and why, in one line, and a failure must not look like a dead worker
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import ray
 
 from vtembed.errors import UsageError
 from vtembed.executors.item_job import failure_message
+from vtembed.item_windows import ItemWindow
 from vtembed.malloc_tuning import map_large_buffers
-from vtembed.models import MediaItem
+from vtembed.models import MediaInfo, MediaItem
 from vtembed.pipeline import Stages, Transcribed
 from vtembed.settings import PluginSection, Settings, load_settings
 from vtembed.source import Source
@@ -69,7 +70,8 @@ class WorkerSetup:
 
 @dataclass(frozen=True)
 class Outcome:
-    """One item's result: its transcript, or the one-line reason it failed."""
+    """One item's (or window's) result: its transcript, the windows to transcribe it in
+    instead, or the one-line reason it failed."""
 
     item: MediaItem
     transcribed: Transcribed | None = None
@@ -77,6 +79,12 @@ class Outcome:
     warnings: tuple[str, ...] = ()
     worker_broken: bool = False
     """The actor could not be built (say, no Whisper model on that node): not the item's fault."""
+    windows: tuple[ItemWindow, ...] = ()
+    """A long item, not transcribed: its windows, to be transcribed each on its own, next."""
+
+
+Job = MediaItem | ItemWindow
+"""What an actor is given: an item, or one window of a long one."""
 
 
 class TranscribeWorker:
@@ -105,23 +113,53 @@ class TranscribeWorker:
                 str(exc) if isinstance(exc, UsageError) else f"{type(exc).__name__}: {exc}"
             )
 
-    def transcribe(self, item: MediaItem) -> Outcome:
+    def transcribe(self, job: Job) -> Outcome:
+        """A short item's transcript; a long one's windows (not transcribed: the driver hands
+        them out, to this actor and others; `ray.split_files`); one window's transcript."""
+        item = job.item if isinstance(job, ItemWindow) else job
         if self.problem:
             return Outcome(item, error=self.problem, worker_broken=True)
         try:
-            done = self.stages.transcribe(item)
+            if isinstance(job, ItemWindow):
+                self.reporter.since = job.start_sec
+                return self._done(item, self.stages.hear(item, self.stages.open(item), job))
+            info, ready = self.stages.begin(item)
+            if ready is None and self._may_split(info):
+                windows = tuple(self.stages.item_windows(item, info))
+                if windows:
+                    return Outcome(item, windows=windows, warnings=self.reporter.taken())
+            return self._done(item, ready or self.stages.hear(item, info))
         except Exception as exc:
             error = failure_message(exc, item)
+            if isinstance(job, ItemWindow):
+                error = f"{error} (in its {job.describe()})"
             return Outcome(item, error=error, warnings=self.reporter.taken())
         finally:
-            self.reporter.current = None
+            self.reporter.current, self.reporter.since = None, 0.0
+
+    def _may_split(self, info: MediaInfo) -> bool:
+        settings = self.stages.settings
+        return settings.ray.split_files and info.duration_sec > settings.whisper.window_sec
+
+    def _done(self, item: MediaItem, done: Transcribed) -> Outcome:
         return Outcome(item, transcribed=done, warnings=self.reporter.taken())
 
     @ray.method(concurrency_group=PROGRESS_GROUP)
-    def progress(self) -> tuple[str, float, float] | None:
-        """(label, seconds of media, seconds transcribed) of the item at hand; answered from a
-        concurrency group of its own, so the driver can ask while `transcribe` runs."""
+    def progress(self) -> Progress | None:
+        """How far the item (or window) at hand has got; answered from a concurrency group of
+        its own, so the driver can ask while `transcribe` runs."""
         return self.reporter.current
+
+
+@dataclass(frozen=True)
+class Progress:
+    label: str
+    duration_sec: float
+    """The item's length, as probed."""
+    since_sec: float
+    """Where the window at hand starts (0: the whole item)."""
+    heard_sec: float
+    """Seconds transcribed from `since_sec` on."""
 
 
 @dataclass
@@ -130,7 +168,8 @@ class _Collector:
     and where its transcription has got to, for the driver to ask."""
 
     warnings: list[str] = field(default_factory=list)
-    current: tuple[str, float, float] | None = None
+    current: Progress | None = None
+    since: float = 0.0
 
     def taken(self) -> tuple[str, ...]:
         found = tuple(self.warnings)
@@ -138,14 +177,15 @@ class _Collector:
         return found
 
     def warn(self, label: str, message: str) -> None:
-        self.warnings.append(message)
+        if message not in self.warnings:  # a long item's split pass and its Whisper pass alike
+            self.warnings.append(message)
 
     def item_start(self, label: str, duration_sec: float) -> None:
-        self.current = (label, duration_sec, 0.0)
+        self.current = Progress(label, duration_sec, self.since, 0.0)
 
     def item_progress(self, label: str, done_sec: float) -> None:
         if self.current is not None:
-            self.current = (label, self.current[1], done_sec)
+            self.current = replace(self.current, heard_sec=max(0.0, done_sec - self.since))
 
     def start(self, total_items: int) -> None: ...
     def item_end(self, label: str) -> None: ...
