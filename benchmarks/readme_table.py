@@ -95,9 +95,11 @@ def _ray_split(r: Result) -> list[str]:
 def _memory(r: Result) -> list[str]:
     ratio = r["ratio_long_to_short"]
     long, short = r["long_peak_rss_mib"], r["short_peak_rss_mib"]
+    rounds = r.get("rounds", 1)
+    each = f", median of {rounds} runs each" if rounds > 1 else ""
     return [
         f"peak RSS, {r['long_minutes']:g}-min file vs {r['short_minutes']:g}-min file "
-        "(whole `vtembed ingest`)",
+        f"(whole `vtembed ingest`{each})",
         _versus(f"{long:.0f} MiB", f"{short:.0f} MiB", ratio),
         _target(ratio, r["target_ratio"]),
     ]
