@@ -39,13 +39,7 @@ TEXTS = {"dog walk": mf.DEMO_TEXT, "kitchen": mf.OTHER_TEXT, "town": mf.SPEECH_T
 def cluster() -> Iterator[str]:
     """A local Ray for this module; its address for `--ray-address`."""
     before = dict(os.environ)
-    ray.init(
-        address="local",  # a new Ray, whatever else runs here
-        num_cpus=2,
-        include_dashboard=False,
-        log_to_driver=False,
-        logging_level=logging.ERROR,
-    )
+    _start_local_ray()
     try:
         yield ray.get_runtime_context().gcs_address
     finally:
@@ -53,6 +47,27 @@ def cluster() -> Iterator[str]:
         for key in set(os.environ) - set(before):  # ray.init sets RAY_AUTH_MODE and others
             del os.environ[key]
         os.environ.update(before)
+
+
+def _start_local_ray() -> None:
+    """A new local Ray, started again once if its node did not register in time: Ray waits a
+    fixed 30 s for that, and on a fresh clone's `make test` (2 cores, the other xdist worker
+    busy) it once ran out with the raylet not yet started, which no setting of Ray lengthens."""
+    for attempt in (1, 2):
+        try:
+            ray.init(
+                address="local",  # a new Ray, whatever else runs here
+                num_cpus=2,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.ERROR,
+            )
+            return
+        except Exception as exc:
+            if attempt == 2 or "timed out during startup" not in str(exc):
+                raise
+            print(f"Ray's local node did not start in time ({exc}); starting it again")
+            ray.shutdown()
 
 
 @pytest.fixture(scope="module")
