@@ -60,4 +60,3 @@ class Reuse:
 
     def transcript_key(self, item: MediaItem) -> str:
         return transcript_key(item, self.settings)
-

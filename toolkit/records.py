@@ -102,9 +102,7 @@ def refuse_non_finite(planned: Planned, vectors: list[list[float]], embedder: Em
         "image": "keyframe",
         "text": "text chunk",
         "video": "video clip",
-    }[
-        modality_of(source)
-    ]
+    }[modality_of(source)]
     raise MediaError(
         f"embedder {embedder.name} returned NaN or infinity for the {kind} at "
         f"{time_range(source.start_sec, source.end_sec)}"

@@ -35,8 +35,8 @@ def test_a_whisper_mistake_is_one_line_before_any_item(
 @pytest.mark.parametrize(
     ("language", "note"), [("auto", "detected per item"), ("es", '"es"'), ("en", None)]
 )
-def test_another_language_than_the_text_models_is_said_at_start(
-    language: str, note: str | None, tmp_path: Path, vtembed  # type: ignore[no-untyped-def]
+def test_another_language_than_the_text_models_is_said_at_start(  # type: ignore[no-untyped-def]
+    language: str, note: str | None, tmp_path: Path, vtembed
 ) -> None:
     """The local embedder's MiniLM is English-first: a multilingual run is told so at once
     (here before the missing file stops it, so no Whisper runs)."""

@@ -69,7 +69,6 @@ def test_words_keep_numbers_and_codes() -> None:
     assert "x-42" not in words("x 42") and words("") == []
 
 
-
 def test_a_record_only_one_ranking_can_find_earns_half_in_hybrid() -> None:
     # Full-text search finds no keyframe: the best one, first by vectors, has one piece of
     # evidence, as a text record first by vectors but missed by words has; both are 1/2.

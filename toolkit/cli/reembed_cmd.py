@@ -22,13 +22,9 @@ def reembed(
     ctx: typer.Context,
     from_sink: Annotated[
         str,
-        typer.Option(
-            "--from", help="The store to read, SCHEME:TARGET (made by `vtembed ingest`)."
-        ),
+        typer.Option("--from", help="The store to read, SCHEME:TARGET (made by `vtembed ingest`)."),
     ],
-    sink: Annotated[
-        str, typer.Option(help="The new store, SCHEME:TARGET, for the new model.")
-    ],
+    sink: Annotated[str, typer.Option(help="The new store, SCHEME:TARGET, for the new model.")],
     embedder: EmbedderOption = None,
     model: ModelOption = None,
     progress: Annotated[
