@@ -86,7 +86,8 @@ class RayExecutor:
                         work.put_first(outcome.windows)  # a long item: heard by several
                     elif outcome is not None:
                         runner.run(driver.finish(outcome))
-                        work.drop(lambda j: isinstance(j, ItemWindow) and not driver.wanted(j))
+                        if isinstance(job, ItemWindow) and outcome.transcribed is None:
+                            work.drop(lambda j: isinstance(j, ItemWindow) and not driver.wanted(j))
 
 
 class _Driver:
